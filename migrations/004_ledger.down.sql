@@ -1,0 +1,3 @@
+DROP VIEW account_balances;
+DROP TABLE world_ledger;
+DROP TABLE transactions;

@@ -1,0 +1,268 @@
+/**
+ * The composition root: config → pool → redis → queues → services → rooms.
+ * `startServer` serves HTTP and WebSocket (with workers in-process unless
+ * RUN_WORKERS=false); `startWorkers` runs the BullMQ workers alone.
+ */
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { matchMaker, Server, type Presence } from "@colyseus/core";
+import { RedisPresence } from "@colyseus/redis-presence";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import type { Redis } from "ioredis";
+import type { Config } from "./config.js";
+import { createDatabase, type DatabasePool } from "./db/database.js";
+import { ensureDatabaseExists, migrateUp } from "./db/migrator.js";
+import type { Logger } from "./logger.js";
+import { createRedis, redactUrl, waitForRedis } from "./redis.js";
+import { createPasswordHasher } from "./auth/password-hasher.js";
+import { createTokenService } from "./auth/token-service.js";
+import { createAccountsService } from "./services/accounts-service.js";
+import { createAdminService } from "./services/admin-service.js";
+import { createHealthService } from "./services/health-service.js";
+import { createMetrics, type Metrics } from "./services/metrics.js";
+import { createRateLimiter } from "./services/rate-limits.js";
+import { createUsersRepository } from "./services/users-repository.js";
+import { createWorldConfigService } from "./services/world-config-service.js";
+import { mountHttpApi } from "./http/http-app.js";
+import { authRoutes } from "./http/routes/auth-routes.js";
+import { adminRoutes } from "./http/routes/admin-routes.js";
+import { opsRoutes } from "./http/routes/ops-routes.js";
+import { OneRoomPerIdRedisDriver } from "./matchmaking/one-room-per-id-driver.js";
+import { createJobQueues, startJobWorkers, type JobQueues, type JobWorkers } from "./queue/job-queues.js";
+import { provideRoomServices } from "../rooms/room-services.js";
+import { ChunkRoom } from "../rooms/ChunkRoom.js";
+import { RoomName } from "./protocol/room-messages.js";
+
+export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
+
+/** A start-up failure worth one sentence to the operator, not a stack trace. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+interface Infrastructure {
+  pool: DatabasePool;
+  redis: Redis;
+  subscriber: Redis;
+  queueConnection: Redis;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+async function connectInfrastructure(config: Config, logger: Logger, applicationName: string): Promise<Infrastructure> {
+  const databaseUrl = redactUrl(config.databaseUrl);
+  try {
+    const outcome = await ensureDatabaseExists(config.databaseUrl);
+    if (outcome === "created") logger.info({ database: databaseUrl }, "created the database");
+  } catch (error) {
+    const reason = (error as Error).message || (error as { code?: string }).code || "no answer";
+    throw new StartupError(
+      `Cannot reach PostgreSQL at ${databaseUrl} (${reason}); start PostgreSQL or set DATABASE_URL to a server that answers.`,
+    );
+  }
+  const pool = await createDatabase({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    applicationName,
+  });
+
+  const redis = createRedis(config.redisUrl, `${applicationName}-main`);
+  const subscriber = createRedis(config.redisUrl, `${applicationName}-sub`);
+  const queueConnection = createRedis(config.redisUrl, `${applicationName}-queue`, {
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: false,
+  });
+  try {
+    await Promise.all([
+      waitForRedis(redis, config.redisUrl),
+      waitForRedis(subscriber, config.redisUrl),
+      waitForRedis(queueConnection, config.redisUrl),
+    ]);
+  } catch (error) {
+    redis.disconnect();
+    subscriber.disconnect();
+    queueConnection.disconnect();
+    await pool.end();
+    throw new StartupError(`${(error as Error).message}; start Redis or set REDIS_URL to a server that answers.`);
+  }
+  await checkRedisEvictionPolicy(redis, config, logger);
+
+  return {
+    pool,
+    redis,
+    subscriber,
+    queueConnection,
+    metrics: createMetrics(),
+    async close() {
+      await Promise.allSettled([redis.quit(), subscriber.quit(), queueConnection.quit()]);
+      await pool.end();
+    },
+  };
+}
+
+/** BullMQ loses jobs when Redis evicts keys: refuse that in production, warn in development. */
+async function checkRedisEvictionPolicy(redis: Redis, config: Config, logger: Logger): Promise<void> {
+  const reply = (await redis.config("GET", "maxmemory-policy").catch(() => [])) as string[];
+  const policy = reply[1];
+  if (policy === undefined || policy === "noeviction") return;
+  const message = `Redis maxmemory-policy is "${policy}", but queued jobs need "noeviction" (set maxmemory-policy noeviction in redis.conf)`;
+  if (config.env === "production") throw new StartupError(`${message}; refusing to start in production.`);
+  logger.warn(message);
+}
+
+function createServices(config: Config, infra: Infrastructure, logger: Logger) {
+  const { pool, redis, subscriber, metrics } = infra;
+  const users = createUsersRepository();
+  const tokens = createTokenService(config.jwt);
+  const hasher = createPasswordHasher(config.argon2MemoryKib);
+  const prefix = config.queuePrefix;
+  const accounts = createAccountsService({
+    pool,
+    users,
+    hasher,
+    tokens,
+    limits: {
+      loginPerIp: createRateLimiter(redis, prefix, "login-ip", config.rateLimits.loginPerMinute * 5, 60),
+      loginPerAccount: createRateLimiter(redis, prefix, "login-account", config.rateLimits.loginPerMinute, 60),
+      registerPerIp: createRateLimiter(redis, prefix, "register-ip", config.rateLimits.registerPerHour, 3600),
+    },
+  });
+  const worldConfig = createWorldConfigService({ pool, redis, subscriber, channel: `${prefix}:config-changed` });
+  const admin = createAdminService({ pool, users, config: worldConfig });
+  return { users, tokens, hasher, accounts, worldConfig, admin, logger, metrics, pool, redis };
+}
+export type Services = ReturnType<typeof createServices>;
+
+export interface RunningServer {
+  port: number;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+/** Applies migrations, then serves HTTP and WebSocket on one port. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const infra = await connectInfrastructure(config, logger, "vlw-server");
+  await migrateUp(config.databaseUrl, MIGRATIONS_DIR).catch(async (error) => {
+    await infra.close();
+    throw new StartupError((error as Error).message);
+  });
+  const services = createServices(config, infra, logger);
+  await services.worldConfig.start();
+  const queues = createJobQueues(config, infra.queueConnection);
+  const workers = config.runWorkers ? startJobWorkers(config, services, infra.queueConnection, logger) : undefined;
+
+  let shuttingDown = false;
+  const health = createHealthService({ pool: infra.pool, redis: infra.redis, isShuttingDown: () => shuttingDown });
+  provideRoomServices({ logger, accounts: services.accounts, metrics: infra.metrics });
+
+  const transport = await createTransport(config, http.createServer());
+  const presence: Presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` });
+  const driver = new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` });
+  restrictMatchmaking(config);
+
+  const gameServer = new Server({
+    transport,
+    presence,
+    driver,
+    publicAddress: config.publicAddress,
+    gracefullyShutdown: false,
+    greet: false,
+    logger: undefined,
+    express: (app) => {
+      mountHttpApi(app, {
+        logger,
+        metrics: infra.metrics,
+        bodyLimitBytes: config.httpBodyLimitBytes,
+        routers: [
+          opsRoutes({ health, metrics: infra.metrics }),
+          authRoutes({ accounts: services.accounts, trustProxy: config.trustProxy }),
+          adminRoutes({ accounts: services.accounts, admin: services.admin }),
+        ],
+      });
+    },
+  });
+  gameServer.define(RoomName.CHUNK, ChunkRoom);
+
+  await gameServer.listen(config.port, config.host);
+  const address = transport.server?.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  logger.info({ port, transport: config.transport, workers: config.runWorkers }, "server listening");
+
+  return {
+    port,
+    services,
+    async stop() {
+      shuttingDown = true;
+      await gameServer.gracefullyShutdown(false).catch((error) => logger.warn({ err: error }, "room shutdown failed"));
+      await workers?.close();
+      await queues.close();
+      await services.worldConfig.stop();
+      await infra.close();
+    },
+  };
+}
+
+/** Runs the BullMQ workers without serving anything (`npm run worker`). */
+export async function startWorkers(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const infra = await connectInfrastructure(config, logger, "vlw-worker");
+  await migrateUp(config.databaseUrl, MIGRATIONS_DIR).catch(async (error) => {
+    await infra.close();
+    throw new StartupError((error as Error).message);
+  });
+  const services = createServices(config, infra, logger);
+  await services.worldConfig.start();
+  const presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` });
+  await matchMaker.setup(presence, new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` }));
+  const workers: JobWorkers = startJobWorkers(config, services, infra.queueConnection, logger);
+  logger.info("workers running");
+  return {
+    async stop() {
+      await workers.close();
+      await services.worldConfig.stop();
+      presence.shutdown();
+      await infra.close();
+    },
+  };
+}
+
+async function createTransport(config: Config, server: http.Server) {
+  if (config.transport === "uws") {
+    throw new StartupError(
+      "TRANSPORT=uws needs @colyseus/uwebsockets-transport and a uWebSockets.js build for this machine's glibc; install both (npm install @colyseus/uwebsockets-transport uWebSockets.js@<a GitHub release matching your platform>) or set TRANSPORT=ws.",
+    );
+  }
+  return new WebSocketTransport({ server, maxPayload: config.wsMaxPayloadBytes });
+}
+
+function redisOptionsFrom(url: string) {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    username: parsed.username || undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+  };
+}
+
+/**
+ * Rooms are keyed by chunk or land, and clients only ever join them: `create`
+ * is not offered, and cross-origin requests get CORS headers only for the
+ * configured origins (never `*` with credentials).
+ */
+function restrictMatchmaking(config: Config): void {
+  const controller = matchMaker.controller;
+  controller.exposedMethods = ["joinOrCreate", "join", "joinById", "reconnect"];
+  const defaults = controller.DEFAULT_CORS_HEADERS as Record<string, string>;
+  delete defaults["Access-Control-Allow-Origin"];
+  delete defaults["Access-Control-Allow-Credentials"];
+  controller.getCorsHeaders = (headers: Headers): Record<string, string> => {
+    const origin = headers.get("origin");
+    if (origin && config.allowedOrigins.includes(origin)) {
+      return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" };
+    }
+    return { Vary: "Origin" };
+  };
+}
