@@ -68,12 +68,12 @@ async function connectInfrastructure(config: Config, logger: Logger, application
     applicationName,
   });
 
-  const redis = createRedis(config.redisUrl, `${applicationName}-main`);
-  const subscriber = createRedis(config.redisUrl, `${applicationName}-sub`);
+  const redis = createRedis(config.redisUrl, `${applicationName}-main`, {}, logger);
+  const subscriber = createRedis(config.redisUrl, `${applicationName}-sub`, {}, logger);
   const queueConnection = createRedis(config.redisUrl, `${applicationName}-queue`, {
     maxRetriesPerRequest: null,
     enableAutoPipelining: false,
-  });
+  }, logger);
   try {
     await Promise.all([
       waitForRedis(redis, config.redisUrl),

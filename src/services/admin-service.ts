@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { AppError, invalidInput, notFound } from "../errors.js";
-import { ErrorCode } from "../protocol/error-codes.js";
+import { invalidInput } from "../errors.js";
 import type { AdminConfigPatch, AuditQuery } from "../protocol/http-schemas.js";
-import { sql, sqlState, type DatabasePool } from "../db/database.js";
+import { sql, type DatabasePool } from "../db/database.js";
+import { creditBalance } from "./balance-credits.js";
 import { writeAudit } from "./audit-writer.js";
 import { decodeCursor, paginate } from "./pagination.js";
-import { toPublicUser, type UsersRepository } from "./users-repository.js";
+import type { UsersRepository } from "./users-repository.js";
 import { EDITABLE_CONFIG_FIELDS, type AdminConfigRow, type WorldConfigService } from "./world-config-service.js";
 import type { AuthenticatedUser } from "./accounts-service.js";
 
@@ -95,33 +95,8 @@ export function createAdminService(deps: { pool: DatabasePool; users: UsersRepos
      * Credits (or, with a negative amount, debits) a user's balance, audited.
      * @throws AppError NOT_FOUND; INSUFFICIENT_FUNDS when a debit would go below the held amount.
      */
-    async credit(actor: AuthenticatedUser, userId: string, amountBdt: number, reason: string) {
-      try {
-        return await pool.transaction(async (tx) => {
-          const target = await users.lockForUpdate(tx, userId);
-          if (!target || target.role === "system") throw notFound("No such user.");
-          const updated = await tx.one(sql.type(z.object({ balance_bdt: z.number(), held_bdt: z.number() }))`
-            UPDATE users SET balance_bdt = balance_bdt + ${amountBdt}, updated_at = now()
-            WHERE user_id = ${userId} RETURNING balance_bdt, held_bdt`);
-          await writeAudit(tx, {
-            eventType: amountBdt > 0 ? "balance_credited" : "balance_debited",
-            category: "payment",
-            actorId: actor.userId,
-            actorRole: actor.role,
-            resourceType: "user",
-            resourceId: userId,
-            action: "admin_credit",
-            details: { reason, balance_after_bdt: updated.balance_bdt },
-            amountBdt,
-          });
-          return toPublicUser({ ...target, ...updated });
-        });
-      } catch (error) {
-        if (sqlState(error) === "23514") {
-          throw new AppError(ErrorCode.INSUFFICIENT_FUNDS, "That debit would leave less than the user's held funds.");
-        }
-        throw error;
-      }
+    credit(actor: AuthenticatedUser, userId: string, amountBdt: number, reason: string) {
+      return creditBalance(pool, users, { id: actor.userId, role: actor.role }, userId, amountBdt, reason);
     },
 
     async listAudit(query: AuditQuery) {

@@ -1,0 +1,79 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { loadConfig, type Config } from "../../src/config.js";
+import { startServer, type RunningServer } from "../../src/composition-root.js";
+import { createLogger } from "../../src/logger.js";
+
+const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface TestEnvironment {
+  databaseName: string;
+  databaseUrl: string;
+  queuePrefix: string;
+  env: Record<string, string>;
+  config: Config;
+}
+
+/** A fresh database name and queue prefix for one test file; settings as the server reads them. */
+export function testEnvironment(overrides: Record<string, string> = {}): TestEnvironment {
+  const id = randomBytes(5).toString("hex");
+  const databaseName = `vlw_test_${id}`;
+  const url = new URL(BASE_DATABASE_URL);
+  url.pathname = `/${databaseName}`;
+  const env = {
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_URL: url.toString(),
+    REDIS_URL,
+    QUEUE_PREFIX: `vlwt_${id}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ARGON2_MEMORY_KIB: "8192",
+    ...overrides,
+  };
+  return { databaseName, databaseUrl: url.toString(), queuePrefix: env.QUEUE_PREFIX, env, config: loadConfig(env) };
+}
+
+export async function dropDatabase(databaseName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: BASE_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestServer {
+  baseUrl: string;
+  wsUrl: string;
+  port: number;
+  environment: TestEnvironment;
+  server: RunningServer;
+  db: pg.Pool;
+  stop(): Promise<void>;
+}
+
+/** A real server (HTTP, WebSocket, workers) on a random port, with its own database that `stop` drops. */
+export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+  globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
+  const environment = testEnvironment(overrides);
+  const logger = createLogger(environment.config.logLevel, "vlw-test");
+  const server = await startServer(environment.config, logger);
+  const db = new pg.Pool({ connectionString: environment.databaseUrl, max: 4 });
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+  return {
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${server.port}`,
+    port: server.port,
+    environment,
+    server,
+    db,
+    async stop() {
+      await db.end();
+      await server.stop();
+      await dropDatabase(environment.databaseName);
+    },
+  };
+}
