@@ -1,0 +1,148 @@
+/**
+ * The packed chunk: a compact JSON form of `ChunkTerrain` for HTTP – three
+ * base64 strings instead of a thousand land objects (~8.5 KB vs ~108 KB for a
+ * full 32 × 32 chunk). The format is specified in docs/WORLD.md.
+ */
+import { Buffer } from "node:buffer";
+import type { ChunkTerrain } from "./chunk-generator.js";
+import { rgbToHex } from "./terrain-colors.js";
+import type { LandTerrain } from "./land-terrain.js";
+import { BIOMES, type Biome } from "./world-config.js";
+
+export const PACKED_CHUNK_FORMAT = "vlw-chunk-1";
+
+/** Elevations travel as round(e × 65535) in 16 bits: steps of 1.5e-5. */
+export const ELEVATION_QUANTUM = 65535;
+
+export interface PackedChunk {
+  format: typeof PACKED_CHUNK_FORMAT;
+  cx: number;
+  cy: number;
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  /** Names of the indices in `biome` (BIOMES at encoding time). */
+  biomes: Biome[];
+  /** base64 of one byte per land (index into `biomes`), row-major y then x. */
+  biome: string;
+  /** base64 of one uint16 little-endian per land: round(elevation × 65535). */
+  elevation: string;
+  /** base64 of r, g, b bytes per land. */
+  color: string;
+  /** price_bdt of each biome. */
+  price_by_biome: Record<Biome, number>;
+}
+
+/** Packs a chunk for the wire. */
+export function encodeChunkPacked(chunk: ChunkTerrain): PackedChunk {
+  return {
+    format: PACKED_CHUNK_FORMAT,
+    cx: chunk.cx,
+    cy: chunk.cy,
+    x0: chunk.x0,
+    y0: chunk.y0,
+    width: chunk.width,
+    height: chunk.height,
+    biomes: [...BIOMES],
+    biome: bytesToBase64(chunk.biome),
+    elevation: bytesToBase64(quantizeElevations(chunk.elevation)),
+    color: bytesToBase64(chunk.colorRgb),
+    price_by_biome: { ...chunk.priceByBiome },
+  };
+}
+
+/**
+ * Unpacks a chunk into one record per land, row-major (y then x). Elevations
+ * come back quantised (k / 65535), everything else exactly as generated.
+ *
+ * @throws TypeError if `packed` is not a well-formed vlw-chunk-1 object.
+ */
+export function decodeChunkPacked(packed: PackedChunk): LandTerrain[] {
+  const { biomes, biome, elevation, color } = unpackBytes(packed);
+  const prices = biomes.map((name) => {
+    const price = packed.price_by_biome[name];
+    if (typeof price !== "number") throw new TypeError(`packed chunk has no price for ${name}`);
+    return price;
+  });
+  const lands: LandTerrain[] = new Array(packed.width * packed.height);
+  let k = 0;
+  for (let j = 0; j < packed.height; j++) {
+    for (let i = 0; i < packed.width; i++, k++) {
+      const index = biome[k] as number;
+      const name = biomes[index];
+      if (name === undefined) throw new TypeError(`packed chunk has biome index ${index} of ${biomes.length}`);
+      lands[k] = {
+        x: packed.x0 + i,
+        y: packed.y0 + j,
+        biome: name,
+        elevation: ((elevation[2 * k] as number) | ((elevation[2 * k + 1] as number) << 8)) / ELEVATION_QUANTUM,
+        color_hex: rgbToHex(color[3 * k] as number, color[3 * k + 1] as number, color[3 * k + 2] as number),
+        price_bdt: prices[index] as number,
+      };
+    }
+  }
+  return lands;
+}
+
+/** The raw byte arrays of a packed chunk, after checking its shape and lengths. */
+export interface PackedChunkBytes {
+  biomes: Biome[];
+  biome: Uint8Array;
+  elevation: Uint8Array;
+  color: Uint8Array;
+}
+
+/**
+ * Decodes the base64 fields of a packed chunk.
+ *
+ * @throws TypeError if `packed` is not a well-formed vlw-chunk-1 object.
+ */
+export function unpackBytes(packed: PackedChunk): PackedChunkBytes {
+  if (typeof packed !== "object" || packed === null || packed.format !== PACKED_CHUNK_FORMAT) {
+    throw new TypeError(`not a ${PACKED_CHUNK_FORMAT} packed chunk`);
+  }
+  for (const key of ["cx", "cy", "x0", "y0", "width", "height"] as const) {
+    if (!Number.isSafeInteger(packed[key]) || packed[key] < 0) {
+      throw new TypeError(`packed chunk field ${key} must be a non-negative integer`);
+    }
+  }
+  if (!Array.isArray(packed.biomes) || !packed.biomes.every((name) => typeof name === "string")) {
+    throw new TypeError("packed chunk field biomes must be an array of names");
+  }
+  if (typeof packed.price_by_biome !== "object" || packed.price_by_biome === null) {
+    throw new TypeError("packed chunk field price_by_biome must be an object");
+  }
+  const landCount = packed.width * packed.height;
+  return {
+    biomes: packed.biomes,
+    biome: base64Field(packed, "biome", landCount),
+    elevation: base64Field(packed, "elevation", landCount * 2),
+    color: base64Field(packed, "color", landCount * 3),
+  };
+}
+
+/** round(e × 65535) of each elevation as uint16 little-endian bytes (explicit byte order, not the host's). */
+export function quantizeElevations(elevations: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(elevations.length * 2);
+  for (let k = 0; k < elevations.length; k++) {
+    const q = Math.round((elevations[k] as number) * ELEVATION_QUANTUM);
+    bytes[2 * k] = q & 0xff;
+    bytes[2 * k + 1] = q >>> 8;
+  }
+  return bytes;
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+function base64Field(packed: PackedChunk, key: "biome" | "elevation" | "color", expectedLength: number): Uint8Array {
+  const text = packed[key];
+  if (typeof text !== "string") throw new TypeError(`packed chunk field ${key} must be a base64 string`);
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.length !== expectedLength) {
+    throw new TypeError(`packed chunk field ${key} holds ${bytes.length} bytes, expected ${expectedLength}`);
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
