@@ -2,48 +2,84 @@ import { Room, type AuthContext, type Client } from "@colyseus/core";
 import { AppError, invalidInput, toErrorBody, unauthenticated } from "../src/errors.js";
 import { ErrorCode } from "../src/protocol/error-codes.js";
 import {
+  CHUNK_SIZE,
   chunkJoinOptions,
   chunkMessageSchemas,
   chunkRoomId,
-  ServerMessage,
   reqSchema,
+  ServerMessage,
   type ChunkMessage,
+  type ChunkMessagePayload,
   type ResultMessage,
 } from "../src/protocol/room-messages.js";
+import { chunkExists } from "../src/domain/world/index.js";
 import type { AuthenticatedUser } from "../src/services/accounts-service.js";
+import { landChangesChannel, type LandChangeMessage } from "../src/services/land-changes.js";
+import { toLandView, type LandView } from "../src/services/land-view.js";
+import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
-import { authenticateJoin, joinRefusal } from "./room-auth.js";
+import { joinRefusal } from "./room-auth.js";
+import { authenticateJoin } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
-import { ChunkState } from "./schema/ChunkState.js";
+import { ChunkState, LandState } from "./schema/ChunkState.js";
 
-type ChunkClient = Client<{ auth: AuthenticatedUser | null }>;
+type ChunkClient = Client<{ auth: AuthenticatedUser | { anonymous: true } }>;
+type ActionHandler<T extends ChunkMessage> = (user: AuthenticatedUser, payload: ChunkMessagePayload<T>) => Promise<StoredOutcome>;
 
 /**
  * One room per 32×32 chunk, the same across every server process (its id is
- * `chunk_{cx}_{cy}`). Anyone may watch; actions need a token. Every message
- * gets exactly one `result`, malformed and unknown ones included.
+ * `chunk_{cx}_{cy}`). Its state is the overlay of owned or listed lands,
+ * loaded from PostgreSQL when the room is created and then kept current by
+ * committed changes announced on the presence channel, whoever committed them.
+ * Anyone may watch; actions need a token. Every message gets exactly one
+ * `result`, malformed and unknown ones included.
  */
 export class ChunkRoom extends Room<{ state: ChunkState }> {
   override state = new ChunkState();
   override autoDispose = true;
+  private x0 = 0;
+  private y0 = 0;
+
+  private readonly actions: { [T in ChunkMessage]: ActionHandler<T> } = {
+    buy: (user, { req, x, y }) =>
+      roomServices().firstSales.buy({ userId: user.userId, username: user.username, req, x, y }),
+    fence: (user, { req, x, y, passcode }) => roomServices().landOwner.fence(user, req, x, y, passcode),
+    set_message: (user, { req, x, y, text }) => roomServices().landOwner.setMessage(user, req, x, y, text),
+    list: notYetAvailable,
+    cancel_listing: notYetAvailable,
+    buy_listing: notYetAvailable,
+    bid: notYetAvailable,
+  };
 
   static override async onAuth(token: string, _options: unknown, _context: AuthContext) {
     const user = await authenticateJoin(token, true);
     return user ?? { anonymous: true };
   }
 
-  override onCreate(options: unknown) {
+  override async onCreate(options: unknown) {
+    const services = roomServices();
     const parsed = chunkJoinOptions.safeParse(options);
     if (!parsed.success) throw joinRefusal(ErrorCode.INVALID_INPUT);
     const { cx, cy } = parsed.data;
+    const { world } = await services.worldConfig.current();
+    if (!chunkExists(world, cx, cy)) throw joinRefusal(ErrorCode.NOT_FOUND);
+
     this.roomId = chunkRoomId(cx, cy);
     this.state.cx = cx;
     this.state.cy = cy;
+    this.x0 = cx * CHUNK_SIZE;
+    this.y0 = cy * CHUNK_SIZE;
     this.setPatchRate(50);
     this.onMessage("*", (client, type, message) => {
       void this.dispatch(client as ChunkClient, String(type), message);
     });
-    roomServices().metrics.rooms.labels("chunk").inc();
+
+    // Subscribe before loading, so no change committed meanwhile is missed;
+    // each land keeps whichever version is newer.
+    await this.presence.subscribe(landChangesChannel(cx, cy), (message: LandChangeMessage) => this.onLandChange(message));
+    const rows = await services.lands.listOverlayInRect(services.pool, this.x0, this.y0, this.x0 + CHUNK_SIZE, this.y0 + CHUNK_SIZE);
+    for (const row of rows) this.applyLand(toLandView(row));
+    services.metrics.rooms.labels("chunk").inc();
   }
 
   override onJoin(_client: Client) {
@@ -62,36 +98,60 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     roomServices().logger.error({ err: error, method, roomId: this.roomId }, "chunk room handler failed");
   }
 
+  private onLandChange(message: LandChangeMessage): void {
+    this.applyLand(message.land);
+    for (const event of message.events ?? []) this.broadcast(ServerMessage.EVENT, event);
+  }
+
+  /** Sets a land's state unless the room already holds a newer version of it. */
+  private applyLand(view: LandView): void {
+    const key = `${view.x},${view.y}`;
+    const current = this.state.lands.get(key);
+    if (current && current.updated_at_ms > view.updated_at_ms) return;
+    const land = current ?? new LandState();
+    Object.assign(land, view);
+    if (!current) this.state.lands.set(key, land);
+  }
+
   private async dispatch(client: ChunkClient, type: string, message: unknown): Promise<void> {
     const services = roomServices();
     const started = performance.now();
     const req = extractReq(message);
     let result: ResultMessage;
     try {
-      const data = await this.handle(client, type, message);
-      result = { req, ok: true, data };
+      result = { req, ...(await this.handle(client, type, message)) };
     } catch (error) {
       if (!(error instanceof AppError)) services.logger.error({ err: error, type }, "chunk action failed");
       result = { req, ok: false, error: toErrorBody(error) };
     }
-    services.metrics.roomMessages.labels("chunk", knownType(type), result.ok ? "ok" : result.error.code).inc();
-    services.metrics.actionDuration.labels(knownType(type)).observe((performance.now() - started) / 1000);
+    const label = Object.hasOwn(chunkMessageSchemas, type) ? type : "unknown";
+    services.metrics.roomMessages.labels("chunk", label, result.ok ? "ok" : result.error.code).inc();
+    services.metrics.actionDuration.labels(label).observe((performance.now() - started) / 1000);
     client.send(ServerMessage.RESULT, result);
   }
 
-  private async handle(client: ChunkClient, type: string, message: unknown): Promise<unknown> {
+  private async handle(client: ChunkClient, type: string, message: unknown): Promise<StoredOutcome> {
     if (!Object.hasOwn(chunkMessageSchemas, type)) throw invalidInput(`Unknown message type "${type.slice(0, 40)}".`);
-    const schema = chunkMessageSchemas[type as ChunkMessage];
-    const parsed = schema.safeParse(message);
+    const messageType = type as ChunkMessage;
+    const parsed = chunkMessageSchemas[messageType].safeParse(message);
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
     const user = client.auth && "userId" in client.auth ? client.auth : null;
     if (!user) throw unauthenticated("Log in to act; watching needs no token.");
-    throw new AppError(ErrorCode.UNAVAILABLE, `"${type}" is not available on this server yet.`);
+    const payload = parsed.data as { x?: number; y?: number };
+    if (payload.x !== undefined && payload.y !== undefined && !this.containsLand(payload.x, payload.y)) {
+      throw invalidInput(`(${payload.x}, ${payload.y}) is not in chunk (${this.state.cx}, ${this.state.cy}).`);
+    }
+    const handler = this.actions[messageType] as ActionHandler<ChunkMessage>;
+    return handler(user, parsed.data);
+  }
+
+  private containsLand(x: number, y: number): boolean {
+    return x >= this.x0 && x < this.x0 + CHUNK_SIZE && y >= this.y0 && y < this.y0 + CHUNK_SIZE;
   }
 }
 
-function knownType(type: string): string {
-  return Object.hasOwn(chunkMessageSchemas, type) ? type : "unknown";
+async function notYetAvailable(): Promise<StoredOutcome> {
+  return { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: "Marketplace actions are not available on this server yet." } };
 }
 
 /** The `req` of a message if it has a valid one, `""` otherwise (PROTOCOL.md). */

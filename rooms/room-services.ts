@@ -3,14 +3,24 @@
  * asked), so services cannot be passed through room options, which travel as
  * JSON. The composition root provides them here once per process.
  */
+import type { DatabasePool } from "../src/db/database.js";
 import type { Logger } from "../src/logger.js";
 import type { AccountsService } from "../src/services/accounts-service.js";
+import type { FirstSaleRequester } from "../src/services/first-sale-service.js";
+import type { LandOwnerService } from "../src/services/land-owner-service.js";
+import type { LandsRepository } from "../src/services/lands-repository.js";
 import type { Metrics } from "../src/services/metrics.js";
+import type { WorldConfigService } from "../src/services/world-config-service.js";
 
 export interface RoomServices {
   logger: Logger;
-  accounts: AccountsService;
   metrics: Metrics;
+  accounts: AccountsService;
+  pool: DatabasePool;
+  lands: LandsRepository;
+  landOwner: LandOwnerService;
+  firstSales: FirstSaleRequester;
+  worldConfig: WorldConfigService;
 }
 
 let provided: RoomServices | undefined;

@@ -24,10 +24,17 @@ import { createMetrics, type Metrics } from "./services/metrics.js";
 import { createRateLimiter } from "./services/rate-limits.js";
 import { createUsersRepository } from "./services/users-repository.js";
 import { createWorldConfigService } from "./services/world-config-service.js";
+import { createLandsRepository } from "./services/lands-repository.js";
+import { createTerrainService } from "./services/terrain-service.js";
+import { createLandChangePublisher } from "./services/land-changes.js";
+import { createLandOwnerService } from "./services/land-owner-service.js";
+import { createPasscodeHasher } from "./services/passcode-hasher.js";
+import { createFirstSaleExecutor, createFirstSaleRequester } from "./services/first-sale-service.js";
 import { mountHttpApi } from "./http/http-app.js";
 import { authRoutes } from "./http/routes/auth-routes.js";
 import { adminRoutes } from "./http/routes/admin-routes.js";
 import { opsRoutes } from "./http/routes/ops-routes.js";
+import { worldRoutes } from "./http/routes/world-routes.js";
 import { OneRoomPerIdRedisDriver } from "./matchmaking/one-room-per-id-driver.js";
 import { createJobQueues, startJobWorkers, type JobQueues, type JobWorkers } from "./queue/job-queues.js";
 import { provideRoomServices } from "../rooms/room-services.js";
@@ -43,9 +50,13 @@ export class StartupError extends Error {
 
 interface Infrastructure {
   pool: DatabasePool;
+  /** Transactions here are SERIALIZABLE by default (money movements). */
+  serializablePool: DatabasePool;
   redis: Redis;
   subscriber: Redis;
   queueConnection: Redis;
+  /** Colyseus presence: pub/sub and shared state of the cluster, also used by worker processes. */
+  presence: RedisPresence;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -61,11 +72,21 @@ async function connectInfrastructure(config: Config, logger: Logger, application
       `Cannot reach PostgreSQL at ${databaseUrl} (${reason}); start PostgreSQL or set DATABASE_URL to a server that answers.`,
     );
   }
+  // DATABASE_POOL_SIZE is this process's whole budget: half for money
+  // movements (one SERIALIZABLE statement each), the rest for everything else.
+  const serializablePoolSize = Math.max(1, Math.ceil(config.databasePoolSize / 2));
   const pool = await createDatabase({
     url: config.databaseUrl,
-    poolSize: config.databasePoolSize,
+    poolSize: Math.max(1, config.databasePoolSize - serializablePoolSize),
     statementTimeoutMs: config.databaseStatementTimeoutMs,
     applicationName,
+  });
+  const serializablePool = await createDatabase({
+    url: config.databaseUrl,
+    poolSize: serializablePoolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    applicationName: `${applicationName}-money`,
+    serializableByDefault: true,
   });
 
   const redis = createRedis(config.redisUrl, `${applicationName}-main`, {}, logger);
@@ -84,20 +105,28 @@ async function connectInfrastructure(config: Config, logger: Logger, application
     redis.disconnect();
     subscriber.disconnect();
     queueConnection.disconnect();
-    await pool.end();
+    await Promise.all([pool.end(), serializablePool.end()]);
     throw new StartupError(`${(error as Error).message}; start Redis or set REDIS_URL to a server that answers.`);
   }
   await checkRedisEvictionPolicy(redis, config, logger);
+  const presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) });
 
   return {
     pool,
+    serializablePool,
     redis,
     subscriber,
     queueConnection,
+    presence,
     metrics: createMetrics(),
     async close() {
+      // The match maker quits the presence's connections on a server's graceful
+      // shutdown; a worker process, which has no match maker, quits them here.
+      for (const connection of [(presence as unknown as { pub: Redis }).pub, (presence as unknown as { sub: Redis }).sub]) {
+        if (connection.status !== "end") await connection.quit().catch(() => undefined);
+      }
       await Promise.allSettled([redis.quit(), subscriber.quit(), queueConnection.quit()]);
-      await pool.end();
+      await Promise.all([pool.end(), serializablePool.end()]);
     },
   };
 }
@@ -113,7 +142,7 @@ async function checkRedisEvictionPolicy(redis: Redis, config: Config, logger: Lo
 }
 
 function createServices(config: Config, infra: Infrastructure, logger: Logger) {
-  const { pool, redis, subscriber, metrics } = infra;
+  const { pool, redis, subscriber, metrics, presence } = infra;
   const users = createUsersRepository();
   const tokens = createTokenService(config.jwt);
   const hasher = createPasswordHasher(config.argon2MemoryKib);
@@ -131,7 +160,28 @@ function createServices(config: Config, infra: Infrastructure, logger: Logger) {
   });
   const worldConfig = createWorldConfigService({ pool, redis, subscriber, channel: `${prefix}:config-changed` });
   const admin = createAdminService({ pool, users, config: worldConfig });
-  return { users, tokens, hasher, accounts, worldConfig, admin, logger, metrics, pool, redis };
+  const lands = createLandsRepository();
+  const terrain = createTerrainService({ pool, redis, worldConfig, lands, keyPrefix: prefix, logger, metrics });
+  const publisher = createLandChangePublisher({ pool, lands, presence, logger });
+  const landOwner = createLandOwnerService({ pool, passcodes: createPasscodeHasher(config.passcodePepper), publisher });
+  const firstSales = createFirstSaleExecutor({ serializablePool: infra.serializablePool, pool, worldConfig, publisher, metrics });
+  return {
+    users,
+    tokens,
+    hasher,
+    accounts,
+    worldConfig,
+    admin,
+    lands,
+    publisher,
+    terrain,
+    landOwner,
+    firstSales,
+    logger,
+    metrics,
+    pool,
+    redis,
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -150,21 +200,35 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const services = createServices(config, infra, logger);
   await services.worldConfig.start();
-  const queues = createJobQueues(config, infra.queueConnection);
+  const queues = createJobQueues(config, infra.queueConnection, createRedis(config.redisUrl, "vlw-server-events", { maxRetriesPerRequest: null, enableAutoPipelining: false }, logger));
   const workers = config.runWorkers ? startJobWorkers(config, services, infra.queueConnection, logger) : undefined;
 
   let shuttingDown = false;
   const health = createHealthService({ pool: infra.pool, redis: infra.redis, isShuttingDown: () => shuttingDown });
-  provideRoomServices({ logger, accounts: services.accounts, metrics: infra.metrics });
+  provideRoomServices({
+    logger,
+    metrics: infra.metrics,
+    accounts: services.accounts,
+    lands: services.lands,
+    pool: infra.pool,
+    landOwner: services.landOwner,
+    firstSales: createFirstSaleRequester({
+      pool: infra.pool,
+      queue: queues.purchases,
+      queueEvents: queues.purchaseEvents,
+      worldConfig: services.worldConfig,
+      timeoutMs: 10_000,
+    }),
+    worldConfig: services.worldConfig,
+  });
 
   const transport = await createTransport(config, http.createServer());
-  const presence: Presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` });
-  const driver = new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` });
+  const driver = new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) });
   restrictMatchmaking(config);
 
   const gameServer = new Server({
     transport,
-    presence,
+    presence: infra.presence as Presence,
     driver,
     publicAddress: config.publicAddress,
     gracefullyShutdown: false,
@@ -179,11 +243,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           opsRoutes({ health, metrics: infra.metrics }),
           authRoutes({ accounts: services.accounts, trustProxy: config.trustProxy }),
           adminRoutes({ accounts: services.accounts, admin: services.admin }),
+          worldRoutes({ terrain: services.terrain }),
         ],
       });
     },
   });
-  gameServer.define(RoomName.CHUNK, ChunkRoom);
+  // filterBy puts cx/cy into the join conditions, which the driver turns into the room id.
+  gameServer.define(RoomName.CHUNK, ChunkRoom).filterBy(["cx", "cy"]);
 
   await gameServer.listen(config.port, config.host);
   const address = transport.server?.address();
@@ -213,15 +279,12 @@ export async function startWorkers(config: Config, logger: Logger): Promise<{ st
   });
   const services = createServices(config, infra, logger);
   await services.worldConfig.start();
-  const presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` });
-  await matchMaker.setup(presence, new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: `${config.queuePrefix}:cy:` }));
   const workers: JobWorkers = startJobWorkers(config, services, infra.queueConnection, logger);
   logger.info("workers running");
   return {
     async stop() {
       await workers.close();
       await services.worldConfig.stop();
-      presence.shutdown();
       await infra.close();
     },
   };
@@ -234,6 +297,11 @@ async function createTransport(config: Config, server: http.Server) {
     );
   }
   return new WebSocketTransport({ server, maxPayload: config.wsMaxPayloadBytes });
+}
+
+/** Colyseus' matchmaking keys live under the app's namespace, so several deployments can share a Redis. */
+function colyseusKeyPrefix(config: Config): string {
+  return `${config.queuePrefix}:cy:`;
 }
 
 function redisOptionsFrom(url: string) {

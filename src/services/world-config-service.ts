@@ -154,6 +154,8 @@ export function createWorldConfigService(deps: { pool: DatabasePool; redis: Redi
       if (!active || Date.now() - loadedAt > MAX_AGE_MS) return reload();
       return active;
     },
+    /** Reloads now (after a statement found a newer version in force). */
+    refresh: reload,
     /** The config in force, read inside a transaction (for money movements). */
     async currentIn(tx: DatabaseTransactionConnection): Promise<ActiveConfig> {
       return activate(await tx.one(selectLatest));

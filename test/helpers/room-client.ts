@@ -66,10 +66,14 @@ export function resultCollector(room: Room) {
 }
 
 /** Polls a condition until it holds (state patches arrive asynchronously). */
-export async function eventually<T>(probe: () => T | undefined | false, timeoutMs = 5_000, intervalMs = 20): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error("condition did not hold in time");
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -30,6 +30,8 @@ export function testEnvironment(overrides: Record<string, string> = {}): TestEnv
     QUEUE_PREFIX: `vlwt_${id}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ARGON2_MEMORY_KIB: "8192",
+    // Tests register many players from one address.
+    REGISTER_RATE_LIMIT_PER_HOUR: "100000",
     ...overrides,
   };
   return { databaseName, databaseUrl: url.toString(), queuePrefix: env.QUEUE_PREFIX, env, config: loadConfig(env) };

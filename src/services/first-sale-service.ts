@@ -1,0 +1,145 @@
+import { z } from "zod";
+import type { Queue, QueueEvents } from "bullmq";
+import { invalidInput, unavailable } from "../errors.js";
+import { ErrorCode } from "../protocol/error-codes.js";
+import { landExists, landTerrain } from "../domain/world/index.js";
+import { serializableStatement, sql, sqlState, type DatabasePool } from "../db/database.js";
+import type { LandChangePublisher } from "./land-changes.js";
+import type { Metrics } from "./metrics.js";
+import { findStoredOutcome, type StoredOutcome } from "./request-results.js";
+import type { WorldConfigService } from "./world-config-service.js";
+
+export interface FirstSaleJob {
+  userId: string;
+  username: string;
+  req: string;
+  x: number;
+  y: number;
+}
+
+export interface FirstSaleData {
+  land_id: string;
+  x: number;
+  y: number;
+  price_bdt: number;
+  balance_bdt: number;
+  transaction_id: string;
+}
+
+/** BullMQ job ids may not contain `:`; the req is encoded so any client string is safe. */
+export function firstSaleJobId(userId: string, req: string): string {
+  return `buy-${userId}-${Buffer.from(req).toString("base64url")}`;
+}
+
+const failure = (code: ErrorCode, message: string): StoredOutcome => ({ ok: false, error: { code, message } });
+
+/**
+ * The request side of `buy`: replays a stored answer, otherwise queues one
+ * purchase job per (user, req) — a repeated message never queues twice — and
+ * waits for the worker's committed answer.
+ */
+export function createFirstSaleRequester(deps: {
+  pool: DatabasePool;
+  queue: Queue;
+  queueEvents: QueueEvents;
+  worldConfig: WorldConfigService;
+  timeoutMs: number;
+}) {
+  return {
+    /** @throws AppError INVALID_INPUT outside the world; UNAVAILABLE when the queue or worker does not answer in time. */
+    async buy(job: FirstSaleJob): Promise<StoredOutcome> {
+      const { world } = await deps.worldConfig.current();
+      if (!landExists(world, job.x, job.y)) throw invalidInput(`(${job.x}, ${job.y}) is outside the world.`);
+      const stored = await findStoredOutcome(deps.pool, job.userId, job.req);
+      if (stored) return stored;
+      const queued = await deps.queue.add("first-sale", job, {
+        jobId: firstSaleJobId(job.userId, job.req),
+        attempts: 5,
+        backoff: { type: "exponential", delay: 200 },
+        removeOnComplete: { age: 3600, count: 50_000 },
+        removeOnFail: { age: 24 * 3600 },
+      });
+      try {
+        return (await queued.waitUntilFinished(deps.queueEvents, deps.timeoutMs)) as StoredOutcome;
+      } catch (error) {
+        // The job may still commit later; its answer is then replayed for the same req.
+        const late = await findStoredOutcome(deps.pool, job.userId, job.req).catch(() => undefined);
+        if (late) return late;
+        throw unavailable(`The purchase could not be confirmed (${(error as Error).message}); send the same req again to learn its outcome.`);
+      }
+    },
+  };
+}
+export type FirstSaleRequester = ReturnType<typeof createFirstSaleRequester>;
+
+const firstSaleResult = z.object({
+  config_changed: z.boolean().optional(),
+  outcome: z.unknown().optional(),
+  land_id: z.string().nullable().optional(),
+});
+
+/**
+ * The worker side of `buy`: one SERIALIZABLE transaction, retried on
+ * serialization failure, written as the SQL function `first_sale` (migration
+ * 008) so it costs one round trip. The buyer's available funds (balance −
+ * held) must cover the price of the config in force and the land must still
+ * be unowned (the unique key on its coordinates decides races); then the buyer
+ * is debited, the world account credited through its append-only ledger (no
+ * hot row), the land inserted with its terrain copied, and the transaction
+ * row, the audit row and the request's answer written. Nothing it reads is
+ * written by a purchase of another land, so those never conflict. The land
+ * change is announced after the commit.
+ */
+export function createFirstSaleExecutor(deps: {
+  /** A pool made with `serializableByDefault`. */
+  serializablePool: DatabasePool;
+  pool: DatabasePool;
+  worldConfig: WorldConfigService;
+  publisher: LandChangePublisher;
+  metrics: Metrics;
+}) {
+  async function attempt(job: FirstSaleJob): Promise<{ outcome: StoredOutcome; landId: string | null } | "config_changed"> {
+    const { world, version } = await deps.worldConfig.current();
+    if (!landExists(world, job.x, job.y)) {
+      return { outcome: failure(ErrorCode.INVALID_INPUT, `(${job.x}, ${job.y}) is outside the world.`), landId: null };
+    }
+    const terrain = landTerrain(world, job.x, job.y);
+    const result = await serializableStatement(
+      deps.serializablePool,
+      (pool) =>
+        pool.oneFirst(sql.type(z.object({ result: firstSaleResult }))`
+          SELECT first_sale(${job.userId}, ${job.req}, ${job.x}, ${job.y}, ${terrain.biome}, ${terrain.elevation},
+                            ${terrain.color_hex}, ${terrain.price_bdt}, ${version}) AS result`),
+      { onRetry: () => deps.metrics.serializationRetries.labels("first_sale").inc() },
+    );
+    if (result.config_changed) return "config_changed";
+    return { outcome: result.outcome as StoredOutcome, landId: result.land_id ?? null };
+  }
+
+  return {
+    async execute(job: FirstSaleJob): Promise<StoredOutcome> {
+      try {
+        for (let tries = 0; tries < 3; tries++) {
+          const result = await attempt(job);
+          if (result === "config_changed") {
+            await deps.worldConfig.refresh();
+            continue;
+          }
+          if (result.outcome.ok && result.landId) await deps.publisher.publish(result.landId);
+          return result.outcome;
+        }
+        throw new Error("the world config kept changing during the purchase");
+      } catch (error) {
+        const state = sqlState(error);
+        if (state === "P0002") return failure(ErrorCode.UNAUTHENTICATED, "The account no longer exists.");
+        if (state === "P0003") {
+          // Answered before (a re-delivered job): that answer stands.
+          const stored = await findStoredOutcome(deps.pool, job.userId, job.req);
+          if (stored) return stored;
+        }
+        throw error;
+      }
+    },
+  };
+}
+export type FirstSaleExecutor = ReturnType<typeof createFirstSaleExecutor>;

@@ -1,0 +1,50 @@
+import { minimumNextBid } from "../domain/auction/bid-increments.js";
+import type { LandOverlayRow } from "./lands-repository.js";
+
+/**
+ * A land as the `chunk` room state shows it (PROTOCOL.md, `Land`): empty
+ * string / 0 where none. `updated_at_ms` is when the change was committed,
+ * so clients can measure how long it took to reach them.
+ */
+export interface LandView {
+  land_id: string;
+  x: number;
+  y: number;
+  owner_id: string;
+  owner_name: string;
+  fenced: boolean;
+  public_message: string;
+  for_sale: boolean;
+  listing_id: string;
+  listing_type: string;
+  price_bdt: number;
+  min_bid_bdt: number;
+  highest_bid_bdt: number;
+  highest_bidder_id: string;
+  auction_end_ms: number;
+  updated_at_ms: number;
+}
+
+export function toLandView(row: LandOverlayRow): LandView {
+  const isAuction = row.listing_type === "auction";
+  const bidCount = row.bid_count ?? 0;
+  const startingPrice = row.listing_price_bdt ?? 0;
+  return {
+    land_id: row.land_id,
+    x: row.x,
+    y: row.y,
+    owner_id: row.owner_id,
+    owner_name: row.owner_name,
+    fenced: row.fenced,
+    public_message: row.public_message ?? "",
+    for_sale: row.listing_id !== null,
+    listing_id: row.listing_id ?? "",
+    listing_type: row.listing_type ?? "",
+    price_bdt: row.listing_id === null ? 0 : isAuction ? (row.current_price_bdt ?? startingPrice) : startingPrice,
+    min_bid_bdt: isAuction ? minimumNextBid(startingPrice, row.current_price_bdt, bidCount) : 0,
+    highest_bid_bdt: isAuction && bidCount > 0 ? (row.current_price_bdt ?? 0) : 0,
+    highest_bidder_id: isAuction && bidCount > 0 ? (row.leading_bidder_id ?? "") : "",
+    auction_end_ms: isAuction && row.auction_end_time ? Date.parse(row.auction_end_time) : 0,
+    updated_at_ms: Date.parse(row.updated_at),
+  };
+}
