@@ -4,7 +4,7 @@
 -- force the function answers 'config_changed' and the caller recomputes.
 --
 -- Returns jsonb: {"outcome": {"ok": true, "data": {...}} | {"ok": false, "error": {...}},
---                 "replayed": bool, "land_id": uuid|null}
+--                 "land_id": uuid|null, "updated_at_ms": number}
 CREATE FUNCTION first_sale(
   p_user_id UUID,
   p_req VARCHAR(64),
@@ -89,6 +89,7 @@ BEGIN
     RAISE EXCEPTION 'request already answered' USING ERRCODE = 'P0003';
   END;
 
-  RETURN jsonb_build_object('outcome', v_outcome, 'land_id', v_land_id);
+  RETURN jsonb_build_object('outcome', v_outcome, 'land_id', v_land_id,
+    'updated_at_ms', floor(extract(epoch FROM clock_timestamp()) * 1000));
 END;
 $$;

@@ -5,6 +5,7 @@ import { ErrorCode } from "../protocol/error-codes.js";
 import { landExists, landTerrain } from "../domain/world/index.js";
 import { serializableStatement, sql, sqlState, type DatabasePool } from "../db/database.js";
 import type { LandChangePublisher } from "./land-changes.js";
+import { emptyLandView } from "./land-view.js";
 import type { Metrics } from "./metrics.js";
 import { findStoredOutcome, type StoredOutcome } from "./request-results.js";
 import type { WorldConfigService } from "./world-config-service.js";
@@ -50,8 +51,9 @@ export function createFirstSaleRequester(deps: {
     async buy(job: FirstSaleJob): Promise<StoredOutcome> {
       const { world } = await deps.worldConfig.current();
       if (!landExists(world, job.x, job.y)) throw invalidInput(`(${job.x}, ${job.y}) is outside the world.`);
-      const stored = await findStoredOutcome(deps.pool, job.userId, job.req);
-      if (stored) return stored;
+      // No look-up first: the job id makes a repeat join the same job, and a
+      // job re-run after its removal replays the stored answer (first_sale
+      // refuses to answer one req twice).
       const queued = await deps.queue.add("first-sale", job, {
         jobId: firstSaleJobId(job.userId, job.req),
         attempts: 5,
@@ -76,6 +78,7 @@ const firstSaleResult = z.object({
   config_changed: z.boolean().optional(),
   outcome: z.unknown().optional(),
   land_id: z.string().nullable().optional(),
+  updated_at_ms: z.number().optional(),
 });
 
 /**
@@ -98,10 +101,12 @@ export function createFirstSaleExecutor(deps: {
   publisher: LandChangePublisher;
   metrics: Metrics;
 }) {
-  async function attempt(job: FirstSaleJob): Promise<{ outcome: StoredOutcome; landId: string | null } | "config_changed"> {
+  async function attempt(
+    job: FirstSaleJob,
+  ): Promise<{ outcome: StoredOutcome; landId: string | null; updatedAtMs: number } | "config_changed"> {
     const { world, version } = await deps.worldConfig.current();
     if (!landExists(world, job.x, job.y)) {
-      return { outcome: failure(ErrorCode.INVALID_INPUT, `(${job.x}, ${job.y}) is outside the world.`), landId: null };
+      return { outcome: failure(ErrorCode.INVALID_INPUT, `(${job.x}, ${job.y}) is outside the world.`), landId: null, updatedAtMs: 0 };
     }
     const terrain = landTerrain(world, job.x, job.y);
     const result = await serializableStatement(
@@ -113,7 +118,7 @@ export function createFirstSaleExecutor(deps: {
       { onRetry: () => deps.metrics.serializationRetries.labels("first_sale").inc() },
     );
     if (result.config_changed) return "config_changed";
-    return { outcome: result.outcome as StoredOutcome, landId: result.land_id ?? null };
+    return { outcome: result.outcome as StoredOutcome, landId: result.land_id ?? null, updatedAtMs: result.updated_at_ms ?? 0 };
   }
 
   return {
@@ -125,7 +130,18 @@ export function createFirstSaleExecutor(deps: {
             await deps.worldConfig.refresh();
             continue;
           }
-          if (result.outcome.ok && result.landId) await deps.publisher.publish(result.landId);
+          if (result.outcome.ok && result.landId) {
+            // A fresh purchase: owner, no fence, no message, no listing. No need to re-read it.
+            await deps.publisher.publishView({
+              ...emptyLandView(),
+              land_id: result.landId,
+              x: job.x,
+              y: job.y,
+              owner_id: job.userId,
+              owner_name: job.username,
+              updated_at_ms: result.updatedAtMs, // the database's clock, like every other land change
+            });
+          }
           return result.outcome;
         }
         throw new Error("the world config kept changing during the purchase");

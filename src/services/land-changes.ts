@@ -23,16 +23,23 @@ export interface LandChangeMessage {
  * always receives the committed state.
  */
 export function createLandChangePublisher(deps: { pool: DatabasePool; lands: LandsRepository; presence: Presence; logger: Logger }) {
+  async function publishView(land: LandView, events?: LandChangeMessage["events"]): Promise<void> {
+    try {
+      const message: LandChangeMessage = { land, ...(events ? { events } : {}) };
+      await deps.presence.publish(landChangesChannel(Math.floor(land.x / CHUNK_SIZE), Math.floor(land.y / CHUNK_SIZE)), message);
+    } catch (error) {
+      deps.logger.warn({ err: error, landId: land.land_id }, "could not announce a land change");
+    }
+  }
+
   return {
+    /** Announces a land whose committed state the caller already knows. */
+    publishView,
+    /** Re-reads a land after its change committed and announces it. */
     async publish(landId: string, events?: LandChangeMessage["events"]): Promise<void> {
       try {
         const row = await deps.lands.findOverlayById(deps.pool, landId);
-        if (!row) return;
-        const message: LandChangeMessage = { land: toLandView(row), ...(events ? { events } : {}) };
-        await deps.presence.publish(
-          landChangesChannel(Math.floor(row.x / CHUNK_SIZE), Math.floor(row.y / CHUNK_SIZE)),
-          message,
-        );
+        if (row) await publishView(toLandView(row), events);
       } catch (error) {
         deps.logger.warn({ err: error, landId }, "could not announce a land change");
       }

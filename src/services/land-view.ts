@@ -48,3 +48,25 @@ export function toLandView(row: LandOverlayRow): LandView {
     updated_at_ms: Date.parse(row.updated_at),
   };
 }
+
+/** A land view with every field at its "none" value. */
+export function emptyLandView(): LandView {
+  return {
+    land_id: "",
+    x: 0,
+    y: 0,
+    owner_id: "",
+    owner_name: "",
+    fenced: false,
+    public_message: "",
+    for_sale: false,
+    listing_id: "",
+    listing_type: "",
+    price_bdt: 0,
+    min_bid_bdt: 0,
+    highest_bid_bdt: 0,
+    highest_bidder_id: "",
+    auction_end_ms: 0,
+    updated_at_ms: 0,
+  };
+}
