@@ -8,6 +8,8 @@ import os from "node:os";
 import { benchChunkGeneration } from "./chunk-generation.js";
 import { benchChunkHttp } from "./chunk-http.js";
 import { benchPurchases } from "./purchases.js";
+import { benchAuction } from "./auction.js";
+import { benchChat } from "./chat.js";
 import { startBenchServer } from "./bench-support.js";
 
 type Bench = () => Promise<Record<string, unknown>>;
@@ -23,6 +25,8 @@ const benches: Record<string, Bench> = {
     }
   },
   purchases: async () => ({ ...(await benchPurchases()) }),
+  auction: async () => ({ ...(await benchAuction()) }),
+  chat: async () => ({ ...(await benchChat()) }),
 };
 
 const selected = process.argv.slice(2).filter((name) => !name.startsWith("-"));

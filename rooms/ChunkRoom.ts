@@ -21,6 +21,7 @@ import { describeIssues } from "../src/http/validation.js";
 import { joinRefusal } from "./room-auth.js";
 import { authenticateJoin } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
+import { followUserEvents } from "./user-events-relay.js";
 import { ChunkState, LandState } from "./schema/ChunkState.js";
 
 type ChunkClient = Client<{ auth: AuthenticatedUser | { anonymous: true } }>;
@@ -40,15 +41,17 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   private x0 = 0;
   private y0 = 0;
 
+  private readonly unfollowUserEvents = new Map<string, () => void>();
+
   private readonly actions: { [T in ChunkMessage]: ActionHandler<T> } = {
-    buy: (user, { req, x, y }) =>
-      roomServices().firstSales.buy({ userId: user.userId, username: user.username, req, x, y }),
+    buy: (user, { req, x, y }) => roomServices().purchases.buy({ userId: user.userId, username: user.username, req, x, y }),
     fence: (user, { req, x, y, passcode }) => roomServices().landOwner.fence(user, req, x, y, passcode),
     set_message: (user, { req, x, y, text }) => roomServices().landOwner.setMessage(user, req, x, y, text),
-    list: notYetAvailable,
-    cancel_listing: notYetAvailable,
-    buy_listing: notYetAvailable,
-    bid: notYetAvailable,
+    list: (user, { req, x, y, ...terms }) => roomServices().market.list(user, req, x, y, terms),
+    cancel_listing: (user, { req, listing_id }) => roomServices().market.cancel(user, req, listing_id),
+    buy_listing: (user, { req, listing_id }) =>
+      roomServices().purchases.buyListing({ userId: user.userId, username: user.username, req, listingId: listing_id }),
+    bid: (user, { req, listing_id, amount_bdt }) => roomServices().market.bid(user, req, listing_id, amount_bdt),
   };
 
   static override async onAuth(token: string, _options: unknown, _context: AuthContext) {
@@ -82,12 +85,18 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     services.metrics.rooms.labels("chunk").inc();
   }
 
-  override onJoin(_client: Client) {
-    roomServices().metrics.clients.labels("chunk").inc();
+  override onJoin(client: ChunkClient) {
+    const services = roomServices();
+    services.metrics.clients.labels("chunk").inc();
+    if (client.auth && "userId" in client.auth) {
+      this.unfollowUserEvents.set(client.sessionId, followUserEvents(services.presence, client.auth.userId, client));
+    }
   }
 
-  override onLeave(_client: Client) {
+  override onLeave(client: ChunkClient) {
     roomServices().metrics.clients.labels("chunk").dec();
+    this.unfollowUserEvents.get(client.sessionId)?.();
+    this.unfollowUserEvents.delete(client.sessionId);
   }
 
   override onDispose() {
@@ -148,10 +157,6 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   private containsLand(x: number, y: number): boolean {
     return x >= this.x0 && x < this.x0 + CHUNK_SIZE && y >= this.y0 && y < this.y0 + CHUNK_SIZE;
   }
-}
-
-async function notYetAvailable(): Promise<StoredOutcome> {
-  return { ok: false, error: { code: ErrorCode.UNAVAILABLE, message: "Marketplace actions are not available on this server yet." } };
 }
 
 /** The `req` of a message if it has a valid one, `""` otherwise (PROTOCOL.md). */

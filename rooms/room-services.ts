@@ -6,11 +6,14 @@
 import type { DatabasePool } from "../src/db/database.js";
 import type { Logger } from "../src/logger.js";
 import type { AccountsService } from "../src/services/accounts-service.js";
-import type { FirstSaleRequester } from "../src/services/first-sale-service.js";
+import type { Presence } from "@colyseus/core";
+import type { PurchaseRequester } from "../src/services/purchase-requester.js";
+import type { MarketService } from "../src/services/market-service.js";
 import type { LandOwnerService } from "../src/services/land-owner-service.js";
 import type { LandsRepository } from "../src/services/lands-repository.js";
 import type { Metrics } from "../src/services/metrics.js";
 import type { WorldConfigService } from "../src/services/world-config-service.js";
+import type { ChatServices } from "../src/services/chat-services.js";
 
 export interface RoomServices {
   logger: Logger;
@@ -19,8 +22,12 @@ export interface RoomServices {
   pool: DatabasePool;
   lands: LandsRepository;
   landOwner: LandOwnerService;
-  firstSales: FirstSaleRequester;
+  purchases: PurchaseRequester;
+  market: MarketService;
+  presence: Presence;
   worldConfig: WorldConfigService;
+  /** The land chat: access rules, batched message store, sessions, rate limit. */
+  chat: ChatServices;
 }
 
 let provided: RoomServices | undefined;

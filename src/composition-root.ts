@@ -29,16 +29,27 @@ import { createTerrainService } from "./services/terrain-service.js";
 import { createLandChangePublisher } from "./services/land-changes.js";
 import { createLandOwnerService } from "./services/land-owner-service.js";
 import { createPasscodeHasher } from "./services/passcode-hasher.js";
-import { createFirstSaleExecutor, createFirstSaleRequester } from "./services/first-sale-service.js";
+import { createFirstSaleExecutor } from "./services/first-sale-service.js";
+import { createPurchaseRequester } from "./services/purchase-requester.js";
+import { createMarketService } from "./services/market-service.js";
+import { createSettlementService } from "./services/settlement-service.js";
+import { createOutboxRelay } from "./services/outbox.js";
+import { QueueName } from "./queue/job-queues.js";
+import { Queue } from "bullmq";
+import { createListingsQueryService } from "./services/listings-query-service.js";
 import { mountHttpApi } from "./http/http-app.js";
 import { authRoutes } from "./http/routes/auth-routes.js";
 import { adminRoutes } from "./http/routes/admin-routes.js";
 import { opsRoutes } from "./http/routes/ops-routes.js";
 import { worldRoutes } from "./http/routes/world-routes.js";
+import { marketRoutes } from "./http/routes/market-routes.js";
 import { OneRoomPerIdRedisDriver } from "./matchmaking/one-room-per-id-driver.js";
 import { createJobQueues, startJobWorkers, type JobQueues, type JobWorkers } from "./queue/job-queues.js";
 import { provideRoomServices } from "../rooms/room-services.js";
 import { ChunkRoom } from "../rooms/ChunkRoom.js";
+import { LandChatRoom } from "../rooms/LandChatRoom.js";
+import { createChatServices } from "./services/chat-services.js";
+import { chatRoutes } from "./http/routes/chat-routes.js";
 import { RoomName } from "./protocol/room-messages.js";
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
@@ -165,6 +176,11 @@ function createServices(config: Config, infra: Infrastructure, logger: Logger) {
   const publisher = createLandChangePublisher({ pool, lands, presence, logger });
   const landOwner = createLandOwnerService({ pool, passcodes: createPasscodeHasher(config.passcodePepper), publisher });
   const firstSales = createFirstSaleExecutor({ serializablePool: infra.serializablePool, pool, worldConfig, publisher, metrics });
+  // The outbox schedules auction closes on a queue of its own connection's making.
+  const auctionsQueue = new Queue(QueueName.AUCTIONS, { connection: infra.queueConnection, prefix: config.queuePrefix });
+  const outbox = createOutboxRelay({ pool, auctionsQueue, publisher, presence, logger });
+  const market = createMarketService({ pool, serializablePool: infra.serializablePool, outbox, metrics });
+  const settlements = createSettlementService({ pool, worldConfig, outbox, metrics, faultDelayMs: config.faultSettlementDelayMs });
   return {
     users,
     tokens,
@@ -177,6 +193,20 @@ function createServices(config: Config, infra: Infrastructure, logger: Logger) {
     terrain,
     landOwner,
     firstSales,
+    outbox,
+    market,
+    settlements,
+    auctionsQueue,
+    listingsQuery: createListingsQueryService({ pool }),
+    chat: createChatServices({
+      pool,
+      redis,
+      prefix,
+      passcodes: createPasscodeHasher(config.passcodePepper),
+      logger,
+      metrics,
+      rateLimit: config.chatRateLimit,
+    }),
     logger,
     metrics,
     pool,
@@ -212,14 +242,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     lands: services.lands,
     pool: infra.pool,
     landOwner: services.landOwner,
-    firstSales: createFirstSaleRequester({
+    purchases: createPurchaseRequester({
       pool: infra.pool,
       queue: queues.purchases,
       queueEvents: queues.purchaseEvents,
       worldConfig: services.worldConfig,
       timeoutMs: 10_000,
     }),
+    market: services.market,
+    presence: infra.presence,
     worldConfig: services.worldConfig,
+    chat: services.chat,
   });
 
   const transport = await createTransport(config, http.createServer());
@@ -243,13 +276,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           opsRoutes({ health, metrics: infra.metrics }),
           authRoutes({ accounts: services.accounts, trustProxy: config.trustProxy }),
           adminRoutes({ accounts: services.accounts, admin: services.admin }),
+          // Before worldRoutes: its /lands/:x/:y would also match /lands/:land_id/messages.
+          chatRoutes({ accounts: services.accounts, chat: services.chat }),
           worldRoutes({ terrain: services.terrain }),
+          marketRoutes({ accounts: services.accounts, listingsQuery: services.listingsQuery }),
         ],
       });
     },
   });
   // filterBy puts cx/cy into the join conditions, which the driver turns into the room id.
   gameServer.define(RoomName.CHUNK, ChunkRoom).filterBy(["cx", "cy"]);
+  // The driver maps land_id to the fixed room id land_chat_<land_id>, which onCreate also sets.
+  gameServer.define(RoomName.LAND_CHAT, LandChatRoom).filterBy(["land_id"]);
 
   await gameServer.listen(config.port, config.host);
   const address = transport.server?.address();
@@ -262,8 +300,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     async stop() {
       shuttingDown = true;
       await gameServer.gracefullyShutdown(false).catch((error) => logger.warn({ err: error }, "room shutdown failed"));
+      await services.chat.messages.drain(); // chat messages accepted before the rooms closed
       await workers?.close();
       await queues.close();
+      await services.auctionsQueue.close();
       await services.worldConfig.stop();
       await infra.close();
     },
@@ -284,6 +324,7 @@ export async function startWorkers(config: Config, logger: Logger): Promise<{ st
   return {
     async stop() {
       await workers.close();
+      await services.auctionsQueue.close();
       await services.worldConfig.stop();
       await infra.close();
     },

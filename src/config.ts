@@ -49,6 +49,9 @@ const envSchema = z.object({
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   REGISTER_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(30),
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8 * 1024).default(19 * 1024),
+  FAULT_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  CHAT_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(10),
+  CHAT_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(20),
 });
 
 export type Config = {
@@ -74,6 +77,14 @@ export type Config = {
   shutdownTimeoutMs: number;
   rateLimits: { loginPerMinute: number; registerPerHour: number };
   argon2MemoryKib: number;
+  /**
+   * Test-only fault injection: settlements pause this long inside their
+   * transaction, so a test can kill a worker in the middle of one. Ignored
+   * unless NODE_ENV=test.
+   */
+  faultSettlementDelayMs: number;
+  /** Land chat messages per user, every process together: a token bucket. */
+  chatRateLimit: { ratePerSecond: number; burst: number };
 };
 
 /** A setting that cannot be used; its message is one sentence for the operator. */
@@ -126,5 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     rateLimits: { loginPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE, registerPerHour: e.REGISTER_RATE_LIMIT_PER_HOUR },
     argon2MemoryKib: e.ARGON2_MEMORY_KIB,
+    faultSettlementDelayMs: e.NODE_ENV === "test" ? e.FAULT_SETTLEMENT_DELAY_MS : 0,
+    chatRateLimit: { ratePerSecond: e.CHAT_RATE_LIMIT_PER_SECOND, burst: e.CHAT_RATE_LIMIT_BURST },
   };
 }

@@ -65,3 +65,35 @@ export const auditQuery = z.strictObject({
 export type AuditQuery = z.infer<typeof auditQuery>;
 
 export const pageQuery = z.strictObject({ limit, cursor });
+
+/** A chunk index in a query string: a non-negative integer (chunks beyond the world simply hold no listings). */
+const chunkIndex = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, `${name} must be a non-negative integer`)
+    .transform(Number);
+
+export const LISTING_STATUSES = ["active", "sold", "expired", "cancelled"] as const;
+export const LISTING_TYPES = ["fixed_price", "buy_now", "auction"] as const;
+export type ListingStatus = (typeof LISTING_STATUSES)[number];
+export type ListingType = (typeof LISTING_TYPES)[number];
+
+/** `GET /listings`: active listings unless `status` says otherwise; `cx`/`cy` name a chunk and come together. */
+export const listingsQuery = z
+  .strictObject({
+    status: z.enum(LISTING_STATUSES).default("active"),
+    type: z.enum(LISTING_TYPES).optional(),
+    cx: chunkIndex("cx").optional(),
+    cy: chunkIndex("cy").optional(),
+    seller_id: z.uuid("seller_id must be a UUID").optional(),
+    limit,
+    cursor,
+  })
+  .refine((query) => (query.cx === undefined) === (query.cy === undefined), {
+    message: "give cx and cy together",
+    path: ["cx"],
+  });
+export type ListingsQuery = z.infer<typeof listingsQuery>;
+
+export const listingIdParams = z.strictObject({ listing_id: z.uuid("listing_id must be a UUID") });
+export type PageQuery = z.infer<typeof pageQuery>;

@@ -5,6 +5,17 @@
  */
 import { z } from "zod";
 import type { ErrorBody } from "./error-codes.js";
+import {
+  base64Length,
+  CHAT_MESSAGE_TYPES,
+  DEFAULT_PAGE_SIZE,
+  ENCRYPTION_VERSION,
+  IV_BYTES,
+  MAX_CIPHERTEXT_BYTES,
+  MAX_PAGE_SIZE,
+  strictBase64ByteLength,
+  type ChatMessageType,
+} from "../domain/chat/index.js";
 
 export const RoomName = {
   CHUNK: "chunk",
@@ -85,3 +96,109 @@ export const ServerMessage = {
 export function chunkRoomId(cx: number, cy: number): string {
   return `chunk_${cx}_${cy}`;
 }
+
+// ---------------------------------------------------------------------------
+// Room `land_chat` (PROTOCOL.md; decisions in docs/CHAT.md).
+
+/** The one chat room of a land, the same across every process. */
+export function landChatRoomId(landId: string): string {
+  return `land_chat_${landId}`;
+}
+
+/**
+ * Land ids in the canonical lowercase form the server hands out: the room id
+ * is derived from it, so `ABC…` and `abc…` must not make two rooms.
+ */
+export const landIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "land_id must be a lowercase UUID");
+
+/** A land's passcode as a joining client gives it; anything else than 4 digits is simply wrong. */
+export const passcodeGuessSchema = z.string().max(64);
+
+export const landChatJoinOptions = z.object({
+  land_id: landIdSchema,
+  passcode: passcodeGuessSchema.nullish(),
+});
+export type LandChatJoinOptions = z.infer<typeof landChatJoinOptions>;
+
+export const ChatMessage = {
+  MSG: "msg",
+  DELETE: "delete",
+} as const;
+export type ChatMessage = (typeof ChatMessage)[keyof typeof ChatMessage];
+
+/** Strict base64 decoding to `min`–`max` bytes (canonical, padded, standard alphabet; base64url refused). */
+function base64Bytes(field: string, min: number, max: number) {
+  const exact = min === max;
+  return z
+    .string()
+    .max(base64Length(max), exact ? `${field} must be base64 of exactly ${max} bytes` : `${field} must be at most ${max} bytes`)
+    .superRefine((text, context) => {
+      const bytes = strictBase64ByteLength(text);
+      if (bytes === undefined) {
+        context.addIssue({ code: "custom", message: `${field} must be standard padded base64 (RFC 4648 §4)` });
+      } else if (bytes < min || bytes > max) {
+        context.addIssue({
+          code: "custom",
+          message: exact ? `${field} must be base64 of exactly ${max} bytes (it has ${bytes})` : `${field} must decode to ${min}–${max} bytes (it has ${bytes})`,
+        });
+      }
+    });
+}
+
+export const chatMessageSchemas = {
+  msg: z.strictObject({
+    req: reqSchema,
+    ciphertext: base64Bytes("ciphertext", 1, MAX_CIPHERTEXT_BYTES),
+    iv: base64Bytes("iv", IV_BYTES, IV_BYTES),
+    v: z.literal(ENCRYPTION_VERSION),
+    type: z.enum(CHAT_MESSAGE_TYPES),
+  }),
+  delete: z.strictObject({ req: reqSchema, message_id: z.uuid() }),
+} as const satisfies Record<ChatMessage, z.ZodType>;
+export type ChatMessagePayload<T extends ChatMessage> = z.infer<(typeof chatMessageSchemas)[T]>;
+
+/** A stored chat message as clients see it (`msg`, `history`, `GET /lands/:land_id/messages`). Ciphertext only. */
+export interface ChatMessageView {
+  message_id: string;
+  sender_id: string;
+  sender_name: string;
+  ciphertext: string;
+  iv: string;
+  v: string;
+  type: ChatMessageType;
+  /** ISO-8601 UTC with microseconds. */
+  created_at: string;
+}
+
+/** Server → client messages of `land_chat` besides `result`: `msg`, `history` `{messages}` and `deleted` `{message_id}`. */
+export const ChatServerMessage = {
+  MSG: "msg",
+  HISTORY: "history",
+  DELETED: "deleted",
+} as const;
+
+/** Close code of a connection dropped for flooding the chat far beyond its rate limit. */
+export const CHAT_FLOOD_CLOSE_CODE = 4429;
+/** Close code of a member whose access ended (the land was sold or fenced anew). */
+export const CHAT_ACCESS_REVOKED_CLOSE_CODE = 4403;
+
+/**
+ * `GET /lands/:land_id/messages?before=&limit=` (the chat's one HTTP route).
+ * `before` is the `message_id` of a message of this land (the page then ends
+ * just before it) or an ISO-8601 time (messages created strictly earlier);
+ * `limit` 1–100, 50 by default. The passcode of a fenced land travels in the
+ * `X-Land-Passcode` header, never in the URL.
+ */
+export const chatHistoryQuery = z.strictObject({
+  before: z
+    .union([
+      z.uuid(),
+      z.iso.datetime({ offset: true, message: "before must be a message_id or an ISO-8601 time" }),
+    ])
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+});
+export type ChatHistoryQuery = z.infer<typeof chatHistoryQuery>;
+export const LAND_PASSCODE_HEADER = "x-land-passcode";

@@ -4,14 +4,20 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../composition-root.js";
 import type { FirstSaleJob } from "../services/first-sale-service.js";
+import { PurchaseJob } from "../services/purchase-requester.js";
+import type { ListingSaleJob } from "../services/settlement-service.js";
 import { runPartitionMaintenance } from "../services/partition-maintenance.js";
 
 export const QueueName = {
   PURCHASES: "purchases",
+  AUCTIONS: "auctions",
   MAINTENANCE: "maintenance",
 } as const;
 
 const PARTITION_JOB = "ensure-partitions";
+const SWEEP_JOB = "sweep-overdue-auctions";
+/** How often the sweeper looks for auctions whose close job was lost or late. */
+export const AUCTION_SWEEP_INTERVAL_MS = 5_000;
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
@@ -22,15 +28,17 @@ const DAY_MS = 24 * 3600 * 1000;
 export function createJobQueues(config: Config, connection: Redis, eventsConnection: Redis) {
   const prefix = config.queuePrefix;
   const purchases = new Queue(QueueName.PURCHASES, { connection, prefix });
+  const auctions = new Queue(QueueName.AUCTIONS, { connection, prefix });
   const maintenance = new Queue(QueueName.MAINTENANCE, { connection, prefix });
   const purchaseEvents = new QueueEvents(QueueName.PURCHASES, { connection: eventsConnection, prefix });
   return {
     purchases,
+    auctions,
     maintenance,
     purchaseEvents,
     async close() {
       await purchaseEvents.close();
-      await Promise.all([purchases.close(), maintenance.close()]);
+      await Promise.all([purchases.close(), auctions.close(), maintenance.close()]);
       eventsConnection.disconnect();
     },
   };
@@ -59,13 +67,44 @@ export function startJobWorkers(config: Config, services: Services, connection: 
     new Worker(
       QueueName.PURCHASES,
       async (job: Job) => {
-        if (job.name === "first-sale") return services.firstSales.execute(job.data as FirstSaleJob);
+        if (job.name === PurchaseJob.FIRST_SALE) return services.firstSales.execute(job.data as FirstSaleJob);
+        if (job.name === PurchaseJob.LISTING_SALE) return services.settlements.buyListing(job.data as ListingSaleJob);
         throw new Error(`unknown purchase job ${job.name}`);
       },
       { connection, prefix, concurrency: config.workerConcurrency },
     ),
     QueueName.PURCHASES,
   );
+
+  const auctionWorker = instrument(
+    new Worker(
+      QueueName.AUCTIONS,
+      async (job: Job) => {
+        if (job.name === "close") return services.settlements.closeAuction((job.data as { listingId: string }).listingId);
+        if (job.name === SWEEP_JOB) {
+          // A lost or late close job cannot leave an auction open.
+          const overdue = await services.settlements.overdueAuctions();
+          for (const listingId of overdue) await services.settlements.closeAuction(listingId);
+          return { closed: overdue.length };
+        }
+        throw new Error(`unknown auction job ${job.name}`);
+      },
+      { connection, prefix, concurrency: 4 },
+    ),
+    QueueName.AUCTIONS,
+  );
+  const auctionsQueue = new Queue(QueueName.AUCTIONS, { connection, prefix });
+  void auctionsQueue
+    .upsertJobScheduler(SWEEP_JOB, { every: AUCTION_SWEEP_INTERVAL_MS }, { name: SWEEP_JOB, opts: { removeOnComplete: 100, removeOnFail: 100 } })
+    .catch((error: unknown) => logger.error({ err: error }, "could not schedule the auction sweeper"));
+  // Start-up reconciliation: close what ended while no worker ran, relay what a crash left in the outbox.
+  void services.settlements
+    .overdueAuctions()
+    .then(async (overdue) => {
+      for (const listingId of overdue) await services.settlements.closeAuction(listingId);
+    })
+    .catch((error: unknown) => logger.error({ err: error }, "start-up auction reconciliation failed"));
+  services.outbox.start();
 
   const maintenanceQueue = new Queue(QueueName.MAINTENANCE, { connection, prefix });
   // Create next months' partitions ahead of time: at start-up and then daily.
@@ -86,8 +125,9 @@ export function startJobWorkers(config: Config, services: Services, connection: 
 
   return {
     async close() {
-      await Promise.all([purchaseWorker.close(), maintenanceWorker.close()]);
-      await maintenanceQueue.close();
+      services.outbox.stop();
+      await Promise.all([purchaseWorker.close(), auctionWorker.close(), maintenanceWorker.close()]);
+      await Promise.all([maintenanceQueue.close(), auctionsQueue.close()]);
     },
   };
 }

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import type { Queue, QueueEvents } from "bullmq";
-import { invalidInput, unavailable } from "../errors.js";
 import { ErrorCode } from "../protocol/error-codes.js";
 import { landExists, landTerrain } from "../domain/world/index.js";
 import { serializableStatement, sql, sqlState, type DatabasePool } from "../db/database.js";
@@ -27,52 +25,7 @@ export interface FirstSaleData {
   transaction_id: string;
 }
 
-/** BullMQ job ids may not contain `:`; the req is encoded so any client string is safe. */
-export function firstSaleJobId(userId: string, req: string): string {
-  return `buy-${userId}-${Buffer.from(req).toString("base64url")}`;
-}
-
 const failure = (code: ErrorCode, message: string): StoredOutcome => ({ ok: false, error: { code, message } });
-
-/**
- * The request side of `buy`: replays a stored answer, otherwise queues one
- * purchase job per (user, req) — a repeated message never queues twice — and
- * waits for the worker's committed answer.
- */
-export function createFirstSaleRequester(deps: {
-  pool: DatabasePool;
-  queue: Queue;
-  queueEvents: QueueEvents;
-  worldConfig: WorldConfigService;
-  timeoutMs: number;
-}) {
-  return {
-    /** @throws AppError INVALID_INPUT outside the world; UNAVAILABLE when the queue or worker does not answer in time. */
-    async buy(job: FirstSaleJob): Promise<StoredOutcome> {
-      const { world } = await deps.worldConfig.current();
-      if (!landExists(world, job.x, job.y)) throw invalidInput(`(${job.x}, ${job.y}) is outside the world.`);
-      // No look-up first: the job id makes a repeat join the same job, and a
-      // job re-run after its removal replays the stored answer (first_sale
-      // refuses to answer one req twice).
-      const queued = await deps.queue.add("first-sale", job, {
-        jobId: firstSaleJobId(job.userId, job.req),
-        attempts: 5,
-        backoff: { type: "exponential", delay: 200 },
-        removeOnComplete: { age: 3600, count: 50_000 },
-        removeOnFail: { age: 24 * 3600 },
-      });
-      try {
-        return (await queued.waitUntilFinished(deps.queueEvents, deps.timeoutMs)) as StoredOutcome;
-      } catch (error) {
-        // The job may still commit later; its answer is then replayed for the same req.
-        const late = await findStoredOutcome(deps.pool, job.userId, job.req).catch(() => undefined);
-        if (late) return late;
-        throw unavailable(`The purchase could not be confirmed (${(error as Error).message}); send the same req again to learn its outcome.`);
-      }
-    },
-  };
-}
-export type FirstSaleRequester = ReturnType<typeof createFirstSaleRequester>;
 
 const firstSaleResult = z.object({
   config_changed: z.boolean().optional(),

@@ -1,6 +1,6 @@
 import type { Presence } from "@colyseus/core";
 import { chunkRoomId, CHUNK_SIZE } from "../protocol/room-messages.js";
-import type { DatabasePool } from "../db/database.js";
+import type { DatabasePool, DatabaseTransactionConnection } from "../db/database.js";
 import type { Logger } from "../logger.js";
 import type { LandsRepository } from "./lands-repository.js";
 import { toLandView, type LandView } from "./land-view.js";
@@ -36,9 +36,9 @@ export function createLandChangePublisher(deps: { pool: DatabasePool; lands: Lan
     /** Announces a land whose committed state the caller already knows. */
     publishView,
     /** Re-reads a land after its change committed and announces it. */
-    async publish(landId: string, events?: LandChangeMessage["events"]): Promise<void> {
+    async publish(landId: string, events?: LandChangeMessage["events"], db: DatabasePool | DatabaseTransactionConnection = deps.pool): Promise<void> {
       try {
-        const row = await deps.lands.findOverlayById(deps.pool, landId);
+        const row = await deps.lands.findOverlayById(db, landId);
         if (row) await publishView(toLandView(row), events);
       } catch (error) {
         deps.logger.warn({ err: error, landId }, "could not announce a land change");

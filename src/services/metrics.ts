@@ -66,6 +66,17 @@ export function createMetrics() {
       labelNames: ["queue", "state"] as const,
       registers: [registry],
     }),
+    chatPersistBacklog: new Gauge({
+      name: "vlw_chat_persist_backlog",
+      help: "Chat messages accepted but not yet committed to PostgreSQL in this process",
+      registers: [registry],
+    }),
+    chatBatchRows: new Histogram({
+      name: "vlw_chat_batch_rows",
+      help: "Chat messages written per multi-row INSERT",
+      buckets: [1, 2, 5, 10, 20, 50, 100],
+      registers: [registry],
+    }),
   };
   return metrics;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import type { DestinationStream } from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startServer, type RunningServer } from "../../src/composition-root.js";
 import { createLogger } from "../../src/logger.js";
@@ -57,11 +58,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** Where the server's log lines go instead of stdout (set LOG_LEVEL in the overrides to see them). */
+  logDestination?: DestinationStream;
+}
+
 /** A real server (HTTP, WebSocket, workers) on a random port, with its own database that `stop` drops. */
-export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
   const environment = testEnvironment(overrides);
-  const logger = createLogger(environment.config.logLevel, "vlw-test");
+  const logger = createLogger(environment.config.logLevel, "vlw-test", options.logDestination);
   const server = await startServer(environment.config, logger);
   const db = new pg.Pool({ connectionString: environment.databaseUrl, max: 4 });
   const baseUrl = `http://127.0.0.1:${server.port}`;

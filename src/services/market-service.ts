@@ -1,0 +1,308 @@
+import { z } from "zod";
+import { AppError, invalidInput } from "../errors.js";
+import { ErrorCode } from "../protocol/error-codes.js";
+import { checkListingRequest, decideBid, minimumBid, type AuctionState, type ListingRequest } from "../domain/auction/auction-rules.js";
+import { serializableStatement, sql, sqlState, withSerializableRetry, type DatabasePool, type DatabaseTransactionConnection } from "../db/database.js";
+import { writeAudit } from "./audit-writer.js";
+import type { Metrics } from "./metrics.js";
+import { writeOutbox, type OutboxMessage, type OutboxRelay } from "./outbox.js";
+import { findStoredOutcome, storeOutcome, type StoredOutcome } from "./request-results.js";
+
+export interface MarketActor {
+  userId: string;
+  username: string;
+  role: string;
+}
+
+const failure = (code: ErrorCode, message: string): StoredOutcome => ({ ok: false, error: { code, message } });
+
+export const auctionRow = z.object({
+  listing_id: z.string(),
+  land_id: z.string(),
+  seller_id: z.string(),
+  type: z.string(),
+  status: z.string(),
+  price_bdt: z.number(),
+  reserve_price_bdt: z.number().nullable(),
+  buy_now_price_bdt: z.number().nullable(),
+  current_price_bdt: z.number().nullable(),
+  bid_count: z.number(),
+  auction_end_time: z.string().nullable(),
+  auto_extend: z.boolean(),
+  auto_extend_s: z.number().nullable(),
+  leading_bid_id: z.string().nullable(),
+  leader_id: z.string().nullable(),
+  leader_maximum_bdt: z.number().nullable(),
+});
+export type AuctionRow = z.infer<typeof auctionRow>;
+
+/** Reads a listing with its leading bid, locked for the rest of the transaction. */
+const listingWithLeader = sql.fragment`
+  SELECT li.listing_id, li.land_id, li.seller_id, li.type, li.status, li.price_bdt, li.reserve_price_bdt,
+         li.buy_now_price_bdt, li.current_price_bdt, li.bid_count, li.auction_end_time, li.auto_extend,
+         li.auto_extend_s, li.leading_bid_id, b.bidder_id AS leader_id, b.amount_bdt AS leader_maximum_bdt
+  FROM listings li
+  LEFT JOIN bids b ON b.bid_id = li.leading_bid_id`;
+
+export function lockListing(tx: DatabaseTransactionConnection, listingId: string) {
+  return tx.maybeOne(sql.type(auctionRow)`${listingWithLeader} WHERE li.listing_id = ${listingId} FOR UPDATE OF li`);
+}
+
+export function toAuctionState(row: AuctionRow): AuctionState & { reservePriceBdt: number | null } {
+  return {
+    sellerId: row.seller_id,
+    startPriceBdt: row.price_bdt,
+    currentPriceBdt: row.current_price_bdt,
+    bidCount: row.bid_count,
+    leader: row.leader_id !== null && row.leader_maximum_bdt !== null ? { bidderId: row.leader_id, maximumBdt: row.leader_maximum_bdt } : null,
+    endMs: row.auction_end_time ? Date.parse(row.auction_end_time) : 0,
+    autoExtend: row.auto_extend,
+    autoExtendS: row.auto_extend_s,
+    reservePriceBdt: row.reserve_price_bdt,
+  };
+}
+
+/**
+ * Listing, cancelling and bidding: the marketplace actions a chunk room runs
+ * itself. Bids on one listing are funnelled through one writer — the listing's
+ * chunk room lives on one process, and here they queue per listing — so they
+ * never fight each other under SERIALIZABLE.
+ */
+const placeBidResult = z.object({
+  status: z.enum(["applied", "stale", "insufficient_funds"]),
+  land_id: z.string().optional(),
+  outbox_ids: z.array(z.number()).optional(),
+});
+
+export function createMarketService(deps: {
+  pool: DatabasePool;
+  /** A pool made with `serializableByDefault`: a bid is one SERIALIZABLE statement. */
+  serializablePool: DatabasePool;
+  outbox: OutboxRelay;
+  metrics: Metrics;
+  now?: () => number;
+}) {
+  const { pool, outbox } = deps;
+  const now = deps.now ?? Date.now;
+  const bidQueues = new Map<string, Promise<unknown>>();
+  /**
+   * The auction state this process's single writer last saw for each listing.
+   * A decision made from a stale copy is refused by `place_bid` (another
+   * process settled, sold or cancelled it), and the state is then reloaded.
+   */
+  const auctionCache = new Map<string, { row: AuctionRow; state: ReturnType<typeof toAuctionState> }>();
+
+  async function loadAuction(listingId: string) {
+    const row = await pool.maybeOne(sql.type(auctionRow)`${listingWithLeader} WHERE li.listing_id = ${listingId}`);
+    if (!row) {
+      auctionCache.delete(listingId);
+      return undefined;
+    }
+    const entry = { row, state: toAuctionState(row) };
+    if (row.status === "active") auctionCache.set(listingId, entry);
+    else auctionCache.delete(listingId);
+    return entry;
+  }
+
+
+  /** Runs one request in a transaction that stores its answer; a repeated req replays it. */
+  async function answered(
+    actor: MarketActor,
+    req: string,
+    action: string,
+    work: (tx: DatabaseTransactionConnection, outboxMessages: OutboxMessage[]) => Promise<StoredOutcome>,
+    serializable = false,
+  ): Promise<StoredOutcome> {
+    let outboxIds: number[] = [];
+    const run = async (tx: DatabaseTransactionConnection) => {
+      const stored = await findStoredOutcome(tx, actor.userId, req);
+      if (stored) return stored;
+      const messages: OutboxMessage[] = [];
+      const outcome = await work(tx, messages);
+      outboxIds = await writeOutbox(tx, messages);
+      await storeOutcome(tx, actor.userId, req, action, outcome);
+      return outcome;
+    };
+    try {
+      const outcome = serializable
+        ? await withSerializableRetry(pool, run, { onRetry: () => deps.metrics.serializationRetries.labels(action).inc() })
+        : await pool.transaction(run);
+      // Relayed after answering: the next bid on this listing need not wait
+      // for the announcement, and the sweep covers a relay that fails.
+      void outbox.relayNow(outboxIds);
+      return outcome;
+    } catch (error) {
+      if (sqlState(error) === "23505") {
+        const stored = await findStoredOutcome(pool, actor.userId, req);
+        if (stored) return stored;
+        throw new AppError(ErrorCode.CONFLICT, "This land already has an active listing.");
+      }
+      throw error;
+    }
+  }
+
+  return {
+    /**
+     * `list`: owner only; one active listing per land.
+     * @throws AppError INVALID_INPUT when the terms do not fit the type.
+     */
+    list(actor: MarketActor, req: string, x: number, y: number, request: ListingRequest): Promise<StoredOutcome> {
+      const checked = checkListingRequest(request);
+      if (!checked.ok) throw invalidInput(checked.reason);
+      const terms = checked.value;
+      return answered(actor, req, "list", async (tx, messages) => {
+        const land = await tx.maybeOne(sql.type(z.object({ land_id: z.string(), owner_id: z.string() }))`
+          SELECT land_id, owner_id FROM lands WHERE x = ${x} AND y = ${y} AND z = 0 FOR UPDATE`);
+        if (!land || land.owner_id !== actor.userId) return failure(ErrorCode.NOT_OWNER, "Only the land's owner may list it.");
+        const active = await tx.exists(sql.unsafe`SELECT 1 FROM listings WHERE land_id = ${land.land_id} AND status = 'active'`);
+        if (active) return failure(ErrorCode.CONFLICT, "This land already has an active listing.");
+        const endMs = terms.durationS !== null ? now() + terms.durationS * 1000 : null;
+        const listing = await tx.one(sql.type(z.object({ listing_id: z.string(), auction_end_time: z.string().nullable() }))`
+          INSERT INTO listings (land_id, seller_id, type, price_bdt, reserve_price_bdt, auction_start_time, auction_end_time,
+                                auto_extend, auto_extend_s, buy_now_enabled, buy_now_price_bdt)
+          VALUES (${land.land_id}, ${actor.userId}, ${terms.type}, ${terms.priceBdt}, ${terms.reservePriceBdt},
+                  ${endMs === null ? null : new Date(now()).toISOString()}, ${endMs === null ? null : new Date(endMs).toISOString()},
+                  ${terms.autoExtend}, ${terms.autoExtendS}, ${terms.buyNowPriceBdt !== null}, ${terms.buyNowPriceBdt})
+          RETURNING listing_id, auction_end_time`);
+        await tx.query(sql.unsafe`UPDATE lands SET for_sale = true, updated_at = clock_timestamp() WHERE land_id = ${land.land_id}`);
+        await writeAudit(tx, {
+          eventType: "listing_created",
+          category: "marketplace",
+          actorId: actor.userId,
+          actorRole: actor.role,
+          resourceType: "listing",
+          resourceId: listing.listing_id,
+          action: "list",
+          details: { land_id: land.land_id, x, y, type: terms.type, price_bdt: terms.priceBdt, duration_s: terms.durationS, req },
+          amountBdt: terms.priceBdt,
+        });
+        messages.push({ topic: "land_changed", payload: { land_id: land.land_id } });
+        if (endMs !== null) messages.push({ topic: "schedule_auction_close", payload: { listing_id: listing.listing_id, end_ms: endMs } });
+        return {
+          ok: true,
+          data: { listing_id: listing.listing_id, land_id: land.land_id, type: terms.type, price_bdt: terms.priceBdt, auction_end_ms: endMs ?? 0 },
+        };
+      });
+    },
+
+    /** `cancel_listing`: seller only; an auction with bids cannot be cancelled. */
+    cancel(actor: MarketActor, req: string, listingId: string): Promise<StoredOutcome> {
+      return answered(actor, req, "cancel_listing", async (tx, messages) => {
+        const listing = await lockListing(tx, listingId);
+        if (!listing) return failure(ErrorCode.NOT_FOUND, "No such listing.");
+        if (listing.seller_id !== actor.userId) return failure(ErrorCode.NOT_OWNER, "Only the seller may cancel a listing.");
+        if (listing.status !== "active") return failure(ErrorCode.LISTING_CLOSED, `This listing is already ${listing.status}.`);
+        if (listing.type === "auction" && listing.bid_count > 0) {
+          return failure(ErrorCode.CONFLICT, "An auction that has bids cannot be cancelled.");
+        }
+        await tx.query(sql.unsafe`
+          UPDATE listings SET status = 'cancelled', closed_at = now(), updated_at = now() WHERE listing_id = ${listingId}`);
+        await tx.query(sql.unsafe`UPDATE lands SET for_sale = false, updated_at = clock_timestamp() WHERE land_id = ${listing.land_id}`);
+        await writeAudit(tx, {
+          eventType: "listing_cancelled",
+          category: "marketplace",
+          actorId: actor.userId,
+          actorRole: actor.role,
+          resourceType: "listing",
+          resourceId: listingId,
+          action: "cancel_listing",
+          details: { land_id: listing.land_id, req },
+        });
+        messages.push({ topic: "land_changed", payload: { land_id: listing.land_id } });
+        return { ok: true, data: { listing_id: listingId, status: "cancelled" } };
+      });
+    },
+
+    /**
+     * `bid`: a proxy maximum, held on the bidder; the displaced leader's hold is
+     * released in the same transaction. Queued per listing in this process.
+     */
+    bid(actor: MarketActor, req: string, listingId: string, amountBdt: number): Promise<StoredOutcome> {
+      const previous = bidQueues.get(listingId) ?? Promise.resolve();
+      const next = previous.catch(() => undefined).then(() => placeBid(actor, req, listingId, amountBdt));
+      bidQueues.set(listingId, next);
+      void next.finally(() => {
+        if (bidQueues.get(listingId) === next) bidQueues.delete(listingId);
+      }).catch(() => undefined);
+      return next;
+    },
+  };
+
+  /** Stores a refusal as the req's answer (so a replay gives the same answer) and returns it. */
+  async function refuse(actor: MarketActor, req: string, outcome: StoredOutcome): Promise<StoredOutcome> {
+    const result = outcome.ok ? null : outcome.error;
+    const inserted = await pool.maybeOneFirst(sql.type(z.object({ req: z.string() }))`
+      INSERT INTO request_results (user_id, req, action, ok, result)
+      VALUES (${actor.userId}, ${req}, 'bid', false, ${sql.jsonb(result as never)})
+      ON CONFLICT (user_id, req) DO NOTHING RETURNING req`);
+    if (inserted) return outcome;
+    return (await findStoredOutcome(pool, actor.userId, req)) ?? outcome;
+  }
+
+  // No look-up of a stored answer first: place_bid refuses to answer a req
+  // twice (P0003) and a refusal is stored only if the req is new, so a
+  // repeated req always gets its first answer.
+  async function placeBid(actor: MarketActor, req: string, listingId: string, amountBdt: number): Promise<StoredOutcome> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = (attempt === 0 ? auctionCache.get(listingId) : undefined) ?? (await loadAuction(listingId));
+      if (!entry) return refuse(actor, req, failure(ErrorCode.NOT_FOUND, "No such listing."));
+      const { row, state } = entry;
+      if (row.type !== "auction") return refuse(actor, req, failure(ErrorCode.NOT_FOR_SALE, "Only auctions take bids; buy this listing instead."));
+      if (row.status !== "active") return refuse(actor, req, failure(ErrorCode.LISTING_CLOSED, `This auction is ${row.status}.`));
+      const decision = decideBid(state, actor.userId, amountBdt, now());
+      if (decision.kind === "rejected") return refuse(actor, req, failure(ErrorCode[decision.code], decision.message));
+
+      const newMaximum = decision.outcome === "raised_own_maximum" ? state.leader!.maximumBdt + decision.holdBdt : amountBdt;
+      const after = {
+        ...state,
+        currentPriceBdt: decision.priceBdt,
+        bidCount: state.bidCount + 1,
+        endMs: decision.endMs,
+        leader: decision.outcome === "outbid_at_once" ? state.leader : { bidderId: actor.userId, maximumBdt: newMaximum },
+      };
+      const data = {
+        listing_id: listingId,
+        outcome: decision.outcome,
+        leading: decision.outcome !== "outbid_at_once",
+        price_bdt: decision.priceBdt,
+        min_bid_bdt: minimumBid(after),
+        auction_end_ms: decision.endMs,
+      };
+      const outbidUser = decision.displaced?.bidderId ?? (decision.outcome === "outbid_at_once" ? actor.userId : null);
+      const outbidEvent = { type: "outbid", listing_id: listingId, land_id: row.land_id, price_bdt: decision.priceBdt };
+      const extendedEvent = { type: "auction_extended", listing_id: listingId, land_id: row.land_id, auction_end_ms: decision.endMs };
+      let applied: z.infer<typeof placeBidResult>;
+      try {
+        applied = await serializableStatement(
+          deps.serializablePool,
+          (serializable) =>
+            serializable.oneFirst(sql.type(z.object({ result: placeBidResult }))`
+              SELECT place_bid(${listingId}, ${state.bidCount}, ${actor.userId}, ${actor.role}, ${amountBdt},
+                               ${decision.outcome}, ${decision.priceBdt}, ${decision.holdBdt}, ${newMaximum},
+                               ${decision.displaced?.bidderId ?? null}, ${decision.displaced?.maximumBdt ?? null},
+                               ${new Date(decision.endMs).toISOString()}, ${decision.extended}, ${req}, ${sql.jsonb(data)},
+                               ${sql.jsonb(outbidEvent)}, ${outbidUser}, ${sql.jsonb(extendedEvent)}) AS result`),
+          { onRetry: () => deps.metrics.serializationRetries.labels("bid").inc() },
+        );
+      } catch (error) {
+        if (sqlState(error) === "P0003") return (await findStoredOutcome(pool, actor.userId, req)) ?? failure(ErrorCode.CONFLICT, "This req was answered before.");
+        auctionCache.delete(listingId);
+        throw error;
+      }
+      if (applied.status === "stale") continue;
+      if (applied.status === "insufficient_funds") {
+        return refuse(actor, req, failure(ErrorCode.INSUFFICIENT_FUNDS, `Your available funds do not cover a bid of ${amountBdt} BDT.`));
+      }
+      auctionCache.set(listingId, {
+        row: { ...row, current_price_bdt: after.currentPriceBdt, bid_count: after.bidCount, auction_end_time: new Date(after.endMs).toISOString() },
+        state: after,
+      });
+      // Relayed after answering: the next bid on this listing need not wait for
+      // the announcement, and the outbox sweep covers a relay that fails.
+      void outbox.relayNow(applied.outbox_ids ?? []);
+      return { ok: true, data };
+    }
+    return failure(ErrorCode.CONFLICT, "The auction kept changing; try again.");
+  }
+}
+export type MarketService = ReturnType<typeof createMarketService>;

@@ -1,0 +1,106 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Room } from "@colyseus/sdk";
+import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
+import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
+import { fund } from "../helpers/accounts.js";
+import { eventually, resultCollector, sdkClient } from "../helpers/room-client.js";
+import { createDatabase } from "../../src/db/database.js";
+import { checkLedger } from "../../src/services/ledger-checker.js";
+
+const environment = testEnvironment();
+const running: Spawned[] = [];
+const rooms: Room[] = [];
+let db: pg.Pool;
+let api: ApiClient;
+let wsUrl: string;
+let adminToken: string;
+
+function startWorker(extra: Record<string, string> = {}) {
+  const worker = spawnEntry("src/worker-main.ts", { ...environment.env, LOG_LEVEL: "info", ...extra });
+  running.push(worker);
+  return worker;
+}
+
+beforeAll(async () => {
+  globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
+  const port = await freePort();
+  const server = spawnEntry("src/main.ts", { ...environment.env, PORT: String(port), RUN_WORKERS: "false" });
+  running.push(server);
+  await waitForHttpOk(`http://127.0.0.1:${port}/health`, 20_000);
+  api = apiClient(`http://127.0.0.1:${port}`);
+  wsUrl = `ws://127.0.0.1:${port}`;
+  db = new pg.Pool({ connectionString: environment.databaseUrl, max: 2 });
+  const admin = await registerUser(api, "admin");
+  await db.query("UPDATE users SET role = 'admin' WHERE user_id = $1", [admin.userId]); // as `npm run admin:create` does
+  adminToken = admin.token;
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled(rooms.map((room) => room.leave()));
+  for (const process of running) process.child.kill("SIGKILL");
+  await Promise.all(running.map((process) => process.exited));
+  await db?.end();
+  await dropDatabase(environment.databaseName);
+});
+
+async function player() {
+  const user = await registerUser(api);
+  await fund(api, adminToken, user.userId, 100_000);
+  const room = await sdkClient(wsUrl, user.token).joinOrCreate("chunk", { cx: 0, cy: 0 });
+  rooms.push(room);
+  const results = resultCollector(room);
+  let n = 0;
+  return { ...user, send: (type: string, payload: Record<string, unknown>) => results.send(type, { req: `${type}-${++n}`, ...payload }, 20_000) };
+}
+
+describe("a worker killed in the middle of settling", () => {
+  it("settles the auction exactly once after a restart, with money conserved", async () => {
+    // Purchases need a worker: the first one works normally.
+    const normal = startWorker();
+    const seller = await player();
+    const bidder = await player();
+    expect(await seller.send("buy", { x: 12, y: 12 })).toMatchObject({ ok: true });
+    normal.child.kill("SIGTERM");
+    expect((await normal.exited).code).toBe(0);
+
+    const listed = await seller.send("list", { x: 12, y: 12, type: "auction", price_bdt: 500, duration_s: 10 });
+    const listingId = (listed as { data: { listing_id: string } }).data.listing_id;
+    expect(await bidder.send("bid", { listing_id: listingId, amount_bdt: 900 })).toMatchObject({ ok: true });
+    const moneyBefore = Number((await db.query("SELECT sum(balance_bdt) AS t FROM account_balances")).rows[0].t);
+
+    // This worker pauses inside the settlement's transaction; kill it there.
+    const doomed = startWorker({ FAULT_SETTLEMENT_DELAY_MS: "20000" });
+    await eventually(
+      async () =>
+        (
+          await db.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'vlw-worker' AND state = 'idle in transaction'",
+            [environment.databaseName],
+          )
+        ).rows[0].n > 0,
+      30_000,
+      100,
+    );
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    expect((await db.query("SELECT status FROM listings WHERE listing_id = $1", [listingId])).rows[0].status).toBe("active");
+
+    startWorker();
+    await eventually(async () => (await db.query("SELECT status FROM listings WHERE listing_id = $1", [listingId])).rows[0].status === "sold", 30_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, 6_000)); // a sweep and any re-delivered job pass by
+    const sales = await db.query("SELECT count(*)::int AS n FROM transactions WHERE listing_id = $1", [listingId]);
+    expect(sales.rows[0].n).toBe(1);
+    const winner = await db.query("SELECT balance_bdt, held_bdt FROM users WHERE user_id = $1", [bidder.userId]);
+    expect(winner.rows[0]).toEqual({ balance_bdt: String(100_000 - 500), held_bdt: "0" });
+    expect((await db.query("SELECT owner_id FROM lands WHERE x = 12 AND y = 12")).rows[0].owner_id).toBe(bidder.userId);
+    expect(Number((await db.query("SELECT sum(balance_bdt) AS t FROM account_balances")).rows[0].t)).toBe(moneyBefore);
+    const pool = await createDatabase({ url: environment.databaseUrl, poolSize: 1, statementTimeoutMs: 10_000 });
+    try {
+      expect((await checkLedger(pool)).problems).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  }, 90_000);
+});
