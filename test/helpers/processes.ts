@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+// The Node.js 24 binary itself with tsx as a loader, not the `tsx` wrapper
+// command: a signal sent to the child must reach the server process, and the
+// wrapper cannot forward SIGKILL (it would leave the real process running).
+const NODE = path.join(ROOT, "node_modules", ".bin", "node");
 
 export interface Spawned {
   child: ChildProcess;
@@ -13,7 +16,7 @@ export interface Spawned {
 
 /** Starts one of the project's entry points (`src/main.ts`, `src/worker-main.ts`, …) as its own process. */
 export function spawnEntry(entry: string, env: Record<string, string>, args: string[] = []): Spawned {
-  const child = spawn(TSX, [path.join(ROOT, entry), ...args], {
+  const child = spawn(NODE, ["--import", "tsx", path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
