@@ -68,8 +68,19 @@ export function toAuctionState(row: AuctionRow): AuctionState & { reservePriceBd
  * chunk room lives on one process, and here they queue per listing — so they
  * never fight each other under SERIALIZABLE.
  */
+/** At most this many queued bids of one listing are committed together. */
+const MAX_BID_BATCH = 64;
+
+interface PendingBid {
+  actor: MarketActor;
+  req: string;
+  amountBdt: number;
+  resolve: (outcome: StoredOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
 const placeBidResult = z.object({
-  status: z.enum(["applied", "stale", "insufficient_funds"]),
+  status: z.enum(["applied", "stale", "insufficient_funds", "refused", "replayed"]),
   land_id: z.string().optional(),
   outbox_ids: z.array(z.number()).optional(),
 });
@@ -84,7 +95,8 @@ export function createMarketService(deps: {
 }) {
   const { pool, outbox } = deps;
   const now = deps.now ?? Date.now;
-  const bidQueues = new Map<string, Promise<unknown>>();
+  const pendingBids = new Map<string, PendingBid[]>();
+  const draining = new Set<string>();
   /**
    * The auction state this process's single writer last saw for each listing.
    * A decision made from a stale copy is refused by `place_bid` (another
@@ -215,16 +227,16 @@ export function createMarketService(deps: {
 
     /**
      * `bid`: a proxy maximum, held on the bidder; the displaced leader's hold is
-     * released in the same transaction. Queued per listing in this process.
+     * released in the same transaction. Bids on one listing queue here and are
+     * committed in batches by this process, the listing's one writer.
      */
     bid(actor: MarketActor, req: string, listingId: string, amountBdt: number): Promise<StoredOutcome> {
-      const previous = bidQueues.get(listingId) ?? Promise.resolve();
-      const next = previous.catch(() => undefined).then(() => placeBid(actor, req, listingId, amountBdt));
-      bidQueues.set(listingId, next);
-      void next.finally(() => {
-        if (bidQueues.get(listingId) === next) bidQueues.delete(listingId);
-      }).catch(() => undefined);
-      return next;
+      return new Promise<StoredOutcome>((resolve, reject) => {
+        const queue = pendingBids.get(listingId) ?? [];
+        queue.push({ actor, req, amountBdt, resolve, reject });
+        pendingBids.set(listingId, queue);
+        if (!draining.has(listingId)) void drainBids(listingId);
+      });
     },
   };
 
@@ -239,70 +251,151 @@ export function createMarketService(deps: {
     return (await findStoredOutcome(pool, actor.userId, req)) ?? outcome;
   }
 
-  // No look-up of a stored answer first: place_bid refuses to answer a req
-  // twice (P0003) and a refusal is stored only if the req is new, so a
-  // repeated req always gets its first answer.
-  async function placeBid(actor: MarketActor, req: string, listingId: string, amountBdt: number): Promise<StoredOutcome> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = (attempt === 0 ? auctionCache.get(listingId) : undefined) ?? (await loadAuction(listingId));
-      if (!entry) return refuse(actor, req, failure(ErrorCode.NOT_FOUND, "No such listing."));
-      const { row, state } = entry;
-      if (row.type !== "auction") return refuse(actor, req, failure(ErrorCode.NOT_FOR_SALE, "Only auctions take bids; buy this listing instead."));
-      if (row.status !== "active") return refuse(actor, req, failure(ErrorCode.LISTING_CLOSED, `This auction is ${row.status}.`));
-      const decision = decideBid(state, actor.userId, amountBdt, now());
-      if (decision.kind === "rejected") return refuse(actor, req, failure(ErrorCode[decision.code], decision.message));
-
-      const newMaximum = decision.outcome === "raised_own_maximum" ? state.leader!.maximumBdt + decision.holdBdt : amountBdt;
-      const after = {
-        ...state,
-        currentPriceBdt: decision.priceBdt,
-        bidCount: state.bidCount + 1,
-        endMs: decision.endMs,
-        leader: decision.outcome === "outbid_at_once" ? state.leader : { bidderId: actor.userId, maximumBdt: newMaximum },
-      };
-      const data = {
-        listing_id: listingId,
-        outcome: decision.outcome,
-        leading: decision.outcome !== "outbid_at_once",
-        price_bdt: decision.priceBdt,
-        min_bid_bdt: minimumBid(after),
-        auction_end_ms: decision.endMs,
-      };
-      const outbidUser = decision.displaced?.bidderId ?? (decision.outcome === "outbid_at_once" ? actor.userId : null);
-      const outbidEvent = { type: "outbid", listing_id: listingId, land_id: row.land_id, price_bdt: decision.priceBdt };
-      const extendedEvent = { type: "auction_extended", listing_id: listingId, land_id: row.land_id, auction_end_ms: decision.endMs };
-      let applied: z.infer<typeof placeBidResult>;
-      try {
-        applied = await serializableStatement(
-          deps.serializablePool,
-          (serializable) =>
-            serializable.oneFirst(sql.type(z.object({ result: placeBidResult }))`
-              SELECT place_bid(${listingId}, ${state.bidCount}, ${actor.userId}, ${actor.role}, ${amountBdt},
-                               ${decision.outcome}, ${decision.priceBdt}, ${decision.holdBdt}, ${newMaximum},
-                               ${decision.displaced?.bidderId ?? null}, ${decision.displaced?.maximumBdt ?? null},
-                               ${new Date(decision.endMs).toISOString()}, ${decision.extended}, ${req}, ${sql.jsonb(data)},
-                               ${sql.jsonb(outbidEvent)}, ${outbidUser}, ${sql.jsonb(extendedEvent)}) AS result`),
-          { onRetry: () => deps.metrics.serializationRetries.labels("bid").inc() },
-        );
-      } catch (error) {
-        if (sqlState(error) === "P0003") return (await findStoredOutcome(pool, actor.userId, req)) ?? failure(ErrorCode.CONFLICT, "This req was answered before.");
-        auctionCache.delete(listingId);
-        throw error;
+  /** Commits the listing's queued bids, a batch at a time, until none are left. */
+  async function drainBids(listingId: string): Promise<void> {
+    draining.add(listingId);
+    try {
+      for (;;) {
+        const queue = pendingBids.get(listingId);
+        if (!queue || queue.length === 0) break;
+        const batch = queue.splice(0, MAX_BID_BATCH);
+        try {
+          await applyBids(listingId, batch);
+        } catch (error) {
+          auctionCache.delete(listingId);
+          for (const bid of batch) bid.reject(error);
+        }
       }
-      if (applied.status === "stale") continue;
-      if (applied.status === "insufficient_funds") {
-        return refuse(actor, req, failure(ErrorCode.INSUFFICIENT_FUNDS, `Your available funds do not cover a bid of ${amountBdt} BDT.`));
-      }
-      auctionCache.set(listingId, {
-        row: { ...row, current_price_bdt: after.currentPriceBdt, bid_count: after.bidCount, auction_end_time: new Date(after.endMs).toISOString() },
-        state: after,
-      });
-      // Relayed after answering: the next bid on this listing need not wait for
-      // the announcement, and the outbox sweep covers a relay that fails.
-      void outbox.relayNow(applied.outbox_ids ?? []);
-      return { ok: true, data };
+    } finally {
+      draining.delete(listingId);
+      if (pendingBids.get(listingId)?.length === 0) pendingBids.delete(listingId);
     }
-    return failure(ErrorCode.CONFLICT, "The auction kept changing; try again.");
+  }
+
+  /**
+   * Decides each bid in turn from the auction state this writer holds (each
+   * decision builds on the one before) and applies them all with one
+   * `place_bids` statement. No stored answer is looked up first: place_bid
+   * refuses to answer a req twice and a refusal is stored only for a new req,
+   * so a repeated req always gets its first answer.
+   */
+  async function applyBids(listingId: string, batch: PendingBid[]): Promise<void> {
+    let remaining = batch;
+    for (let attempt = 0; remaining.length > 0 && attempt < 5; attempt++) {
+      const entry = (attempt === 0 ? auctionCache.get(listingId) : undefined) ?? (await loadAuction(listingId));
+      let state = entry?.state;
+      const plans = remaining.map((bid) => {
+        const refusal = (code: ErrorCode, message: string) => ({ bid, failure: failure(code, message) });
+        if (!entry || !state) return refusal(ErrorCode.NOT_FOUND, "No such listing.");
+        if (entry.row.type !== "auction") return refusal(ErrorCode.NOT_FOR_SALE, "Only auctions take bids; buy this listing instead.");
+        if (entry.row.status !== "active") return refusal(ErrorCode.LISTING_CLOSED, `This auction is ${entry.row.status}.`);
+        const decision = decideBid(state, bid.actor.userId, bid.amountBdt, now());
+        if (decision.kind === "rejected") return refusal(ErrorCode[decision.code], decision.message);
+        const before = state;
+        const newMaximum = decision.outcome === "raised_own_maximum" ? before.leader!.maximumBdt + decision.holdBdt : bid.amountBdt;
+        const after = {
+          ...before,
+          currentPriceBdt: decision.priceBdt,
+          bidCount: before.bidCount + 1,
+          endMs: decision.endMs,
+          leader: decision.outcome === "outbid_at_once" ? before.leader : { bidderId: bid.actor.userId, maximumBdt: newMaximum },
+        };
+        state = after;
+        const data = {
+          listing_id: listingId,
+          outcome: decision.outcome,
+          leading: decision.outcome !== "outbid_at_once",
+          price_bdt: decision.priceBdt,
+          min_bid_bdt: minimumBid(after),
+          auction_end_ms: decision.endMs,
+        };
+        const landId = entry.row.land_id;
+        const args = {
+          listing_id: listingId,
+          expected_bid_count: before.bidCount,
+          bidder_id: bid.actor.userId,
+          bidder_role: bid.actor.role,
+          amount: bid.amountBdt,
+          outcome: decision.outcome,
+          price: decision.priceBdt,
+          hold: decision.holdBdt,
+          new_maximum: newMaximum,
+          displaced_id: decision.displaced?.bidderId ?? null,
+          displaced_maximum: decision.displaced?.maximumBdt ?? null,
+          end: new Date(decision.endMs).toISOString(),
+          extended: decision.extended,
+          req: bid.req,
+          result: data,
+          outbid_event: { type: "outbid", listing_id: listingId, land_id: landId, price_bdt: decision.priceBdt },
+          outbid_user: decision.displaced?.bidderId ?? (decision.outcome === "outbid_at_once" ? bid.actor.userId : null),
+          extended_event: { type: "auction_extended", listing_id: listingId, land_id: landId, auction_end_ms: decision.endMs },
+        };
+        return { bid, args, data, after };
+      });
+
+      const elements = plans.map((plan) =>
+        "args" in plan
+          ? { kind: "apply", args: plan.args }
+          : { kind: "refuse", user_id: plan.bid.actor.userId, req: plan.bid.req, error: plan.failure.ok ? null : plan.failure.error },
+      );
+      const results = await serializableStatement(
+        deps.serializablePool,
+        (serializable) =>
+          serializable.oneFirst(sql.type(z.object({ results: z.array(placeBidResult) }))`
+            SELECT place_bids(${sql.jsonb(elements as never)}) AS results`),
+        { onRetry: () => deps.metrics.serializationRetries.labels("bid").inc() },
+      );
+
+      const stale: PendingBid[] = [];
+      const outboxIds: number[] = [];
+      let lastApplied: (typeof plans)[number] | undefined;
+      let allApplied = true;
+      results.forEach((result, index) => {
+        const plan = plans[index]!;
+        switch (result.status) {
+          case "applied":
+            outboxIds.push(...(result.outbox_ids ?? []));
+            lastApplied = plan;
+            if ("data" in plan) plan.bid.resolve({ ok: true, data: plan.data });
+            return;
+          case "refused":
+            if ("failure" in plan) plan.bid.resolve(plan.failure);
+            return;
+          case "replayed":
+            allApplied = allApplied && !("args" in plan);
+            void findStoredOutcome(pool, plan.bid.actor.userId, plan.bid.req).then(
+              (stored) => plan.bid.resolve(stored ?? failure(ErrorCode.CONFLICT, "This req was answered before.")),
+              plan.bid.reject,
+            );
+            return;
+          case "insufficient_funds":
+            allApplied = false;
+            void refuse(plan.bid.actor, plan.bid.req, failure(ErrorCode.INSUFFICIENT_FUNDS, `Your available funds do not cover a bid of ${plan.bid.amountBdt} BDT.`)).then(
+              plan.bid.resolve,
+              plan.bid.reject,
+            );
+            return;
+          case "stale":
+            allApplied = false;
+            stale.push(plan.bid);
+            return;
+        }
+      });
+      if (allApplied && lastApplied && "after" in lastApplied && entry) {
+        const after = lastApplied.after;
+        auctionCache.set(listingId, {
+          row: { ...entry.row, current_price_bdt: after.currentPriceBdt, bid_count: after.bidCount, auction_end_time: new Date(after.endMs).toISOString() },
+          state: after,
+        });
+      } else if (!allApplied) {
+        auctionCache.delete(listingId);
+      }
+      // Relayed after answering: the next batch need not wait for the
+      // announcements, and the outbox sweep covers a relay that fails.
+      void outbox.relayNow(outboxIds);
+      remaining = stale;
+    }
+    for (const bid of remaining) bid.resolve(failure(ErrorCode.CONFLICT, "The auction kept changing; try again."));
   }
 }
 export type MarketService = ReturnType<typeof createMarketService>;

@@ -89,7 +89,22 @@ export function createOutboxRelay(deps: {
       WHERE dispatched_at IS NULL ${ids ? sql.fragment`AND outbox_id = ANY(${sql.array(ids, "int8")})` : sql.fragment``}
       ORDER BY outbox_id
       LIMIT 200`);
-    for (const row of rows) await deliver({ topic: row.topic, payload: row.payload } as OutboxMessage);
+    // Several changes of one land (a batch of bids) are announced once, with
+    // all their events: the announcement carries the land's current state.
+    const landChanges = new Map<string, NonNullable<LandChangeMessage["events"]>>();
+    for (const row of rows) {
+      const message = { topic: row.topic, payload: row.payload } as OutboxMessage;
+      if (message.topic === "land_changed") {
+        const events = landChanges.get(message.payload.land_id) ?? [];
+        events.push(...(message.payload.events ?? []));
+        landChanges.set(message.payload.land_id, events);
+      } else {
+        await deliver(message);
+      }
+    }
+    for (const [landId, events] of landChanges) {
+      await deliver({ topic: "land_changed", payload: { land_id: landId, events } });
+    }
     if (rows.length > 0) {
       await deps.pool.query(sql.unsafe`
         UPDATE outbox SET dispatched_at = now()
