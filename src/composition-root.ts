@@ -6,7 +6,7 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { matchMaker, Server, type Presence } from "@colyseus/core";
+import { matchMaker, Server, type Presence, type Transport } from "@colyseus/core";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import type { Redis } from "ioredis";
@@ -121,6 +121,7 @@ async function connectInfrastructure(config: Config, logger: Logger, application
   }
   await checkRedisEvictionPolicy(redis, config, logger);
   const presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) });
+  quietReconnects(logger, "presence", [(presence as unknown as { pub: Redis }).pub, (presence as unknown as { sub: Redis }).sub]);
 
   return {
     pool,
@@ -167,6 +168,7 @@ function createServices(config: Config, infra: Infrastructure, logger: Logger) {
       loginPerIp: createRateLimiter(redis, prefix, "login-ip", config.rateLimits.loginPerMinute * 5, 60),
       loginPerAccount: createRateLimiter(redis, prefix, "login-account", config.rateLimits.loginPerMinute, 60),
       registerPerIp: createRateLimiter(redis, prefix, "register-ip", config.rateLimits.registerPerHour, 3600),
+      registerPerAccount: createRateLimiter(redis, prefix, "register-account", 10, 3600),
     },
   });
   const worldConfig = createWorldConfigService({ pool, redis, subscriber, channel: `${prefix}:config-changed` });
@@ -178,6 +180,7 @@ function createServices(config: Config, infra: Infrastructure, logger: Logger) {
   const firstSales = createFirstSaleExecutor({ serializablePool: infra.serializablePool, pool, worldConfig, publisher, metrics });
   // The outbox schedules auction closes on a queue of its own connection's making.
   const auctionsQueue = new Queue(QueueName.AUCTIONS, { connection: infra.queueConnection, prefix: config.queuePrefix });
+  auctionsQueue.on("error", () => undefined); // outages are logged once by the connection
   const outbox = createOutboxRelay({ pool, auctionsQueue, publisher, presence, logger });
   const market = createMarketService({ pool, serializablePool: infra.serializablePool, outbox, metrics });
   const settlements = createSettlementService({ pool, worldConfig, outbox, metrics, faultDelayMs: config.faultSettlementDelayMs });
@@ -223,6 +226,8 @@ export interface RunningServer {
 
 /** Applies migrations, then serves HTTP and WebSocket on one port. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  // The transport first: a missing optional transport is reported before anything is touched.
+  const transport = await createTransport(config, http.createServer());
   const infra = await connectInfrastructure(config, logger, "vlw-server");
   await migrateUp(config.databaseUrl, MIGRATIONS_DIR).catch(async (error) => {
     await infra.close();
@@ -231,6 +236,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const services = createServices(config, infra, logger);
   await services.worldConfig.start();
   const queues = createJobQueues(config, infra.queueConnection, createRedis(config.redisUrl, "vlw-server-events", { maxRetriesPerRequest: null, enableAutoPipelining: false }, logger));
+  infra.metrics.trackQueues([queues.purchases, queues.auctions, queues.maintenance]);
   const workers = config.runWorkers ? startJobWorkers(config, services, infra.queueConnection, logger) : undefined;
 
   let shuttingDown = false;
@@ -255,8 +261,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     chat: services.chat,
   });
 
-  const transport = await createTransport(config, http.createServer());
-  const driver = new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) });
+  const driver = new OneRoomPerIdRedisDriver({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) }, () => undefined);
   restrictMatchmaking(config);
 
   const gameServer = new Server({
@@ -290,7 +295,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   gameServer.define(RoomName.LAND_CHAT, LandChatRoom).filterBy(["land_id"]);
 
   await gameServer.listen(config.port, config.host);
-  const address = transport.server?.address();
+  const address = (transport as { server?: http.Server }).server?.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   logger.info({ port, transport: config.transport, workers: config.runWorkers }, "server listening");
 
@@ -331,13 +336,51 @@ export async function startWorkers(config: Config, logger: Logger): Promise<{ st
   };
 }
 
-async function createTransport(config: Config, server: http.Server) {
-  if (config.transport === "uws") {
+async function createTransport(config: Config, server: http.Server): Promise<Transport> {
+  if (config.transport === "uws") return loadUWebSocketsTransport(config);
+  return new WebSocketTransport({ server, maxPayload: config.wsMaxPayloadBytes });
+}
+
+/**
+ * uWebSockets.js is not on the npm registry, so its Colyseus transport is
+ * optional: loaded only when TRANSPORT=uws and only if someone installed it.
+ * @throws StartupError saying how to install it, or why it could not load.
+ */
+async function loadUWebSocketsTransport(config: Config): Promise<Transport> {
+  const moduleName = "@colyseus/uwebsockets-transport";
+  let loaded: { uWebSocketsTransport: new (options: Record<string, unknown>) => Transport };
+  try {
+    loaded = (await import(moduleName)) as typeof loaded;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new StartupError(
+        `TRANSPORT=uws needs ${moduleName}, which is not installed: run "npm install ${moduleName}" and install uWebSockets.js from its published release builds (they need glibc 2.38 or newer), or set TRANSPORT=ws.`,
+      );
+    }
     throw new StartupError(
-      "TRANSPORT=uws needs @colyseus/uwebsockets-transport and a uWebSockets.js build for this machine's glibc; install both (npm install @colyseus/uwebsockets-transport uWebSockets.js@<a GitHub release matching your platform>) or set TRANSPORT=ws.",
+      `TRANSPORT=uws: ${moduleName} is installed but could not be loaded (${message ?? code}); its uWebSockets.js build may not fit this machine (it needs glibc 2.38 or newer). Set TRANSPORT=ws.`,
     );
   }
-  return new WebSocketTransport({ server, maxPayload: config.wsMaxPayloadBytes });
+  return new loaded.uWebSocketsTransport({ maxPayloadLength: config.wsMaxPayloadBytes });
+}
+
+/**
+ * Clients made by libraries (the presence's pub/sub pair) reconnect by
+ * themselves; a listener keeps ioredis from printing a stack trace for every
+ * failed attempt during an outage. One warning per outage is logged.
+ */
+function quietReconnects(logger: Logger, name: string, clients: Redis[]): void {
+  for (const client of clients) {
+    let down = false;
+    client.on("error", (error: Error) => {
+      if (!down) logger.warn({ err: error.message, connection: name }, "redis connection lost; reconnecting");
+      down = true;
+    });
+    client.on("ready", () => {
+      down = false;
+    });
+  }
 }
 
 /** Colyseus' matchmaking keys live under the app's namespace, so several deployments can share a Redis. */

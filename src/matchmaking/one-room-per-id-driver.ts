@@ -28,8 +28,10 @@ export function keyedRoomId(roomName: unknown, conditions: Record<string, unknow
 export class OneRoomPerIdRedisDriver extends RedisDriver {
   private readonly redis: Redis;
 
-  constructor(options: RedisOptions) {
+  constructor(options: RedisOptions, onError: (error: Error) => void = () => undefined) {
     const redis = new Redis(options);
+    // ioredis reconnects by itself; without a listener it prints every failed attempt.
+    redis.on("error", onError);
     super(redis);
     this.redis = redis;
   }

@@ -31,6 +31,10 @@ export function createJobQueues(config: Config, connection: Redis, eventsConnect
   const auctions = new Queue(QueueName.AUCTIONS, { connection, prefix });
   const maintenance = new Queue(QueueName.MAINTENANCE, { connection, prefix });
   const purchaseEvents = new QueueEvents(QueueName.PURCHASES, { connection: eventsConnection, prefix });
+  // Connection errors during a Redis outage are retried by BullMQ; the
+  // connections' own listeners log them once (see createRedis).
+  for (const queue of [purchases, auctions, maintenance]) queue.on("error", () => undefined);
+  purchaseEvents.on("error", () => undefined);
   return {
     purchases,
     auctions,
@@ -94,6 +98,7 @@ export function startJobWorkers(config: Config, services: Services, connection: 
     QueueName.AUCTIONS,
   );
   const auctionsQueue = new Queue(QueueName.AUCTIONS, { connection, prefix });
+  auctionsQueue.on("error", () => undefined); // outages are logged once by the connection
   void auctionsQueue
     .upsertJobScheduler(SWEEP_JOB, { every: AUCTION_SWEEP_INTERVAL_MS }, { name: SWEEP_JOB, opts: { removeOnComplete: 100, removeOnFail: 100 } })
     .catch((error: unknown) => logger.error({ err: error }, "could not schedule the auction sweeper"));
@@ -107,6 +112,7 @@ export function startJobWorkers(config: Config, services: Services, connection: 
   services.outbox.start();
 
   const maintenanceQueue = new Queue(QueueName.MAINTENANCE, { connection, prefix });
+  maintenanceQueue.on("error", () => undefined);
   // Create next months' partitions ahead of time: at start-up and then daily.
   void maintenanceQueue
     .upsertJobScheduler(PARTITION_JOB, { every: DAY_MS }, { name: PARTITION_JOB })

@@ -12,7 +12,7 @@ export interface AccountsDeps {
   users: UsersRepository;
   hasher: PasswordHasher;
   tokens: TokenService;
-  limits: { loginPerIp: RateLimiter; loginPerAccount: RateLimiter; registerPerIp: RateLimiter };
+  limits: { loginPerIp: RateLimiter; loginPerAccount: RateLimiter; registerPerIp: RateLimiter; registerPerAccount: RateLimiter };
 }
 
 export interface AuthenticatedUser {
@@ -42,6 +42,10 @@ export function createAccountsService(deps: AccountsDeps) {
       clientIp: string,
     ): Promise<{ token: string; user: PublicUser }> {
       await limits.registerPerIp.consume(clientIp);
+      // Per account too: repeated attempts at one username or email (probing
+      // which exist, or racing a victim) are slowed from any number of addresses.
+      await limits.registerPerAccount.consume(`u:${input.username.toLowerCase()}`);
+      await limits.registerPerAccount.consume(`e:${input.email.toLowerCase()}`);
       const passwordHash = await hasher.hash(input.password);
       try {
         const row = await pool.transaction(async (tx) => {

@@ -60,12 +60,23 @@ export function createMetrics() {
       labelNames: ["table"] as const,
       registers: [registry],
     }),
-    queueJobs: new Gauge({
-      name: "vlw_queue_jobs",
-      help: "Jobs in each BullMQ queue by state",
-      labelNames: ["queue", "state"] as const,
-      registers: [registry],
-    }),
+    /** Reads each queue's job counts whenever /metrics is scraped. */
+    trackQueues(queues: ReadonlyArray<{ name: string; getJobCounts(): Promise<Record<string, number>> }>) {
+      new Gauge({
+        name: "vlw_queue_jobs",
+        help: "Jobs in each BullMQ queue by state (read at scrape time)",
+        labelNames: ["queue", "state"] as const,
+        registers: [registry],
+        async collect() {
+          await Promise.all(
+            queues.map(async (queue) => {
+              const counts = await queue.getJobCounts().catch(() => ({}) as Record<string, number>);
+              for (const [state, count] of Object.entries(counts)) this.labels(queue.name, state).set(count);
+            }),
+          );
+        },
+      });
+    },
     chatPersistBacklog: new Gauge({
       name: "vlw_chat_persist_backlog",
       help: "Chat messages accepted but not yet committed to PostgreSQL in this process",

@@ -135,3 +135,21 @@ describe("login rate limits", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });
+
+describe("registration rate limits", () => {
+  it("limits repeated registrations of one username per hour, whatever the address, with 429 RATE_LIMITED", async () => {
+    const username = uniqueUsername("taken");
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const response = await api.post("/auth/register", {
+        username,
+        email: `${username}_${attempt}@example.com`,
+        password: "correct horse battery",
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses[0]).toBe(201);
+    expect(statuses.slice(1, 10).every((status) => status === 409)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+  });
+});

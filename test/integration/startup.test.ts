@@ -39,6 +39,13 @@ describe("npm start", () => {
     expect(oneSentence(run.stderr())).toMatch(/PORT/);
   });
 
+  it("with TRANSPORT=uws and the uWebSockets transport not installed, says how to install it and exits non-zero", async () => {
+    const run = spawnEntry("src/main.ts", { ...testEnvironment().env, TRANSPORT: "uws" });
+    const { code } = await run.exited;
+    expect(code).not.toBe(0);
+    expect(oneSentence(run.stderr())).toMatch(/npm install @colyseus\/uwebsockets-transport/);
+  });
+
   it("in production, refuses secrets left at their development default", async () => {
     const run = spawnEntry("src/main.ts", { ...testEnvironment().env, NODE_ENV: "production" });
     const { code } = await run.exited;
@@ -58,6 +65,7 @@ describe("npm start", () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain("vlw_process_cpu_user_seconds_total");
       expect(metrics).toContain("vlw_http_request_duration_seconds_bucket");
+      expect(metrics).toMatch(/vlw_queue_jobs\{queue="purchases",state="completed"\} \d+/);
       const stopAsked = Date.now();
       run.child.kill("SIGTERM");
       const { code } = await run.exited;
