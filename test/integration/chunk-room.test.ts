@@ -222,3 +222,36 @@ describe("every message gets exactly one result", () => {
     await expect(sdkClient(server.wsUrl).joinOrCreate("chunk", { cx: "a", cy: 0 })).rejects.toMatchObject({ message: "INVALID_INPUT" });
   });
 });
+
+describe("a change of world seed", () => {
+  it("changes unowned terrain and leaves a land bought through the room as it was bought, over HTTP and in the chunk", async () => {
+    const buyer = await fundedPlayer();
+    const { results } = await join(4, 4, buyer.token);
+    const bought = await results.send("buy", { req: "seed-buy", x: 130, y: 131 });
+    expect(bought.ok).toBe(true);
+    const before = (await api.get("/lands/130/131")).body;
+    const neighbourBefore = (await api.get("/lands/131/131")).body;
+    const chunkBefore = (await api.get("/world/chunks/4/4")).body;
+
+    const changed = await api.put("/admin/config", { world_seed: 987_654 }, admin.token);
+    expect(changed.status).toBe(200);
+
+    const after = (await api.get("/lands/130/131")).body;
+    expect({ biome: after.biome, elevation: after.elevation, color_hex: after.color_hex }).toEqual({
+      biome: before.biome,
+      elevation: before.elevation,
+      color_hex: before.color_hex,
+    });
+    expect(after.owner).toEqual({ user_id: buyer.userId, username: buyer.username });
+    const neighbourAfter = (await api.get("/lands/131/131")).body;
+    expect(neighbourAfter.owner).toBeNull();
+    expect(neighbourAfter.elevation).not.toBe(neighbourBefore.elevation);
+
+    const chunkAfter = (await api.get("/world/chunks/4/4")).body;
+    expect(chunkAfter.config_version).toBeGreaterThan(chunkBefore.config_version);
+    const { decodeChunkPacked } = await import("../../src/domain/world/index.js");
+    const land = decodeChunkPacked(chunkAfter).find((l) => l.x === 130 && l.y === 131)!;
+    expect(land.color_hex).toBe(before.color_hex);
+    expect(decodeChunkPacked(chunkAfter)).not.toEqual(decodeChunkPacked(chunkBefore));
+  });
+});
