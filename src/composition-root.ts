@@ -38,6 +38,7 @@ import { QueueName } from "./queue/job-queues.js";
 import { Queue } from "bullmq";
 import { createListingsQueryService } from "./services/listings-query-service.js";
 import { mountHttpApi } from "./http/http-app.js";
+import { originAllowed } from "./http/origin-policy.js";
 import { authRoutes } from "./http/routes/auth-routes.js";
 import { adminRoutes } from "./http/routes/admin-routes.js";
 import { opsRoutes } from "./http/routes/ops-routes.js";
@@ -338,7 +339,15 @@ export async function startWorkers(config: Config, logger: Logger): Promise<{ st
 
 async function createTransport(config: Config, server: http.Server): Promise<Transport> {
   if (config.transport === "uws") return loadUWebSocketsTransport(config);
-  return new WebSocketTransport({ server, maxPayload: config.wsMaxPayloadBytes });
+  return new WebSocketTransport({
+    server,
+    maxPayload: config.wsMaxPayloadBytes,
+    // Cross-site WebSocket hijacking: a page from another origin is refused before the handshake.
+    beforeUpgrade: (request) =>
+      originAllowed(request.headers.get("origin"), request.headers.get("host"), config.allowedOrigins)
+        ? undefined
+        : new Response("FORBIDDEN: this origin may not open a WebSocket here", { status: 403 }),
+  });
 }
 
 /**
@@ -412,7 +421,7 @@ function restrictMatchmaking(config: Config): void {
   delete defaults["Access-Control-Allow-Credentials"];
   controller.getCorsHeaders = (headers: Headers): Record<string, string> => {
     const origin = headers.get("origin");
-    if (origin && config.allowedOrigins.includes(origin)) {
+    if (origin && originAllowed(origin, headers.get("host"), config.allowedOrigins)) {
       return { "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", Vary: "Origin" };
     }
     return { Vary: "Origin" };
