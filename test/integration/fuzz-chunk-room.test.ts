@@ -1,0 +1,95 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Room } from "@colyseus/sdk";
+import { startTestServer, type TestServer } from "../helpers/test-server.js";
+import { apiClient, registerUser } from "../helpers/http-client.js";
+import { fund, registerAdmin } from "../helpers/accounts.js";
+import { eventually, sdkClient } from "../helpers/room-client.js";
+import { chunkMessageSchemas } from "../../src/protocol/room-messages.js";
+
+let server: TestServer;
+let room: Room;
+const results: Array<{ req: string; ok: boolean; error?: { code: string } }> = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const api = apiClient(server.baseUrl);
+  const admin = await registerAdmin(server, api);
+  const player = await registerUser(api);
+  await fund(api, admin.token, player.userId, 1_000_000);
+  room = await sdkClient(server.wsUrl, player.token).joinOrCreate("chunk", { cx: 0, cy: 0 });
+  room.onMessage("result", (result) => results.push(result));
+});
+afterAll(async () => {
+  await room?.leave();
+  await server?.stop();
+});
+
+const TABLES = ["lands", "listings", "bids", "transactions", "request_results", "outbox"];
+async function rowCounts() {
+  const counts: Record<string, number> = {};
+  for (const table of TABLES) counts[table] = (await server.db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
+  return counts;
+}
+
+// Garbage of every shape: wrong types, huge and non-finite numbers, deep
+// nesting, prototype keys, long strings, binary.
+const nasty = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.string({ maxLength: 40 }),
+    fc.string({ minLength: 500, maxLength: 3_000 }),
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(Number.NaN, Infinity, -Infinity, 2 ** 64, -0, Number.MAX_SAFE_INTEGER + 2),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 64 }),
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("__proto__", "constructor", "prototype", "req", "x", "y")), tie("value"), { maxKeys: 5 }),
+  ),
+})).value;
+
+const deeplyNested = fc.integer({ min: 50, max: 400 }).map((depth) => {
+  let value: unknown = { req: "deep" };
+  for (let i = 0; i < depth; i++) value = { a: value };
+  return value;
+});
+
+const messageType = fc.oneof(fc.constantFrom(...Object.keys(chunkMessageSchemas)), fc.string({ maxLength: 30 }), fc.constantFrom("__proto__", "constructor", "*", ""));
+
+const message = fc.record({
+  type: messageType,
+  payload: fc.oneof(nasty, deeplyNested, fc.record({ req: fc.string({ maxLength: 70 }), x: nasty, y: nasty, passcode: nasty, text: nasty })),
+});
+
+describe("fuzzing the chunk room", () => {
+  it("answers 10,000 generated malformed messages with exactly one error each, changes nothing and stays up", async () => {
+    const before = await rowCounts();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const samples = fc.sample(message, { numRuns: 12_000, seed: 20261126 });
+    // Keep only what the contract's schema refuses: a valid message would rightly act.
+    const invalid = samples.filter(({ type, payload }) => {
+      const schema = (chunkMessageSchemas as Record<string, { safeParse(v: unknown): { success: boolean } }>)[type];
+      return !(Object.hasOwn(chunkMessageSchemas, type) && schema?.safeParse(payload).success);
+    });
+    expect(invalid.length).toBeGreaterThanOrEqual(10_000);
+    const batch = 500;
+    for (let start = 0; start < 10_000; start += batch) {
+      const expected = results.length + batch;
+      for (const { type, payload } of invalid.slice(start, start + batch)) room.send(type, payload);
+      await eventually(() => results.length >= expected, 30_000, 10);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(results).toHaveLength(10_000);
+    const codes = new Set(results.map((result) => (result.ok ? "OK" : result.error!.code)));
+    expect([...codes]).toEqual(["INVALID_INPUT"]);
+    expect(await rowCounts()).toEqual(before);
+    // Still serving: a health check and a fresh join.
+    expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
+    const another = await sdkClient(server.wsUrl).joinOrCreate("chunk", { cx: 1, cy: 0 });
+    await another.leave();
+    // Memory does not keep what the garbage was made of (loose bound: this process also runs the test).
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(200 * 1024 * 1024);
+  }, 180_000);
+});
