@@ -8,11 +8,13 @@ import {
   chunkRoomId,
   reqSchema,
   ServerMessage,
+  FLOOD_CLOSE_CODE,
   type ChunkMessage,
   type ChunkMessagePayload,
   type ResultMessage,
 } from "../src/protocol/room-messages.js";
 import { chunkExists } from "../src/domain/world/index.js";
+import { FloodDetector } from "../src/domain/chat/index.js";
 import type { AuthenticatedUser } from "../src/services/accounts-service.js";
 import { landChangesChannel, type LandChangeMessage } from "../src/services/land-changes.js";
 import { toLandView, type LandView } from "../src/services/land-view.js";
@@ -42,6 +44,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   private y0 = 0;
 
   private readonly unfollowUserEvents = new Map<string, () => void>();
+  private readonly floods = new Map<string, FloodDetector>();
 
   private readonly actions: { [T in ChunkMessage]: ActionHandler<T> } = {
     buy: (user, { req, x, y }) => roomServices().purchases.buy({ userId: user.userId, username: user.username, req, x, y }),
@@ -74,9 +77,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     this.y0 = cy * CHUNK_SIZE;
     // 25 ms: a committed change reaches clients within ~one patch interval; with nothing changed a tick costs almost nothing.
     this.setPatchRate(25);
-    this.onMessage("*", (client, type, message) => {
-      void this.dispatch(client as ChunkClient, String(type), message);
-    });
+    this.onMessage("*", (client, type, message) => this.receive(client as ChunkClient, String(type), message));
 
     // Subscribe before loading, so no change committed meanwhile is missed;
     // each land keeps whichever version is newer.
@@ -98,6 +99,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     roomServices().metrics.clients.labels("chunk").dec();
     this.unfollowUserEvents.get(client.sessionId)?.();
     this.unfollowUserEvents.delete(client.sessionId);
+    this.floods.delete(client.sessionId);
   }
 
   override onDispose() {
@@ -123,12 +125,36 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     if (!current) this.state.lands.set(key, land);
   }
 
+  /**
+   * Every message counts toward the sender's rate limit (shared by all
+   * processes through Redis); a connection that keeps flooding far beyond it is
+   * dropped instead of being answered RATE_LIMITED for ever.
+   */
+  private receive(client: ChunkClient, type: string, message: unknown): void {
+    const services = roomServices();
+    let flood = this.floods.get(client.sessionId);
+    if (!flood) {
+      flood = FloodDetector.forRate(services.chunkRateLimiter.limits.ratePerSecond);
+      this.floods.set(client.sessionId, flood);
+    }
+    if (flood.record(Date.now())) {
+      services.logger.warn({ roomId: this.roomId, sessionId: client.sessionId }, "dropped a chunk connection for flooding");
+      client.leave(FLOOD_CLOSE_CODE, "flooding");
+      return;
+    }
+    void this.dispatch(client, type, message);
+  }
+
   private async dispatch(client: ChunkClient, type: string, message: unknown): Promise<void> {
     const services = roomServices();
     const started = performance.now();
     const req = extractReq(message);
     let result: ResultMessage;
     try {
+      const limitKey = client.auth && "userId" in client.auth ? client.auth.userId : `session:${client.sessionId}`;
+      if (!(await services.chunkRateLimiter.take(limitKey))) {
+        throw new AppError(ErrorCode.RATE_LIMITED, "Too many messages; slow down.");
+      }
       result = { req, ...(await this.handle(client, type, message)) };
     } catch (error) {
       if (!(error instanceof AppError)) services.logger.error({ err: error, type }, "chunk action failed");

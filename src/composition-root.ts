@@ -21,7 +21,7 @@ import { createAccountsService } from "./services/accounts-service.js";
 import { createAdminService } from "./services/admin-service.js";
 import { createHealthService } from "./services/health-service.js";
 import { createMetrics, type Metrics } from "./services/metrics.js";
-import { createRateLimiter } from "./services/rate-limits.js";
+import { createRateLimiter, createTokenBucketLimiter } from "./services/rate-limits.js";
 import { createUsersRepository } from "./services/users-repository.js";
 import { createWorldConfigService } from "./services/world-config-service.js";
 import { createLandsRepository } from "./services/lands-repository.js";
@@ -258,6 +258,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }),
     market: services.market,
     presence: infra.presence,
+    chunkRateLimiter: createTokenBucketLimiter(infra.redis, config.queuePrefix, "chunk-messages", config.chunkRateLimit),
     worldConfig: services.worldConfig,
     chat: services.chat,
   });

@@ -50,6 +50,8 @@ const envSchema = z.object({
   REGISTER_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(30),
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8 * 1024).default(19 * 1024),
   FAULT_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  CHUNK_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
+  CHUNK_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(40),
   CHAT_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(10),
   CHAT_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(20),
 });
@@ -83,6 +85,8 @@ export type Config = {
    * unless NODE_ENV=test.
    */
   faultSettlementDelayMs: number;
+  /** Chunk-room messages per user (per connection when anonymous), every process together: a token bucket. */
+  chunkRateLimit: { ratePerSecond: number; burst: number };
   /** Land chat messages per user, every process together: a token bucket. */
   chatRateLimit: { ratePerSecond: number; burst: number };
 };
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: { loginPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE, registerPerHour: e.REGISTER_RATE_LIMIT_PER_HOUR },
     argon2MemoryKib: e.ARGON2_MEMORY_KIB,
     faultSettlementDelayMs: e.NODE_ENV === "test" ? e.FAULT_SETTLEMENT_DELAY_MS : 0,
+    chunkRateLimit: { ratePerSecond: e.CHUNK_RATE_LIMIT_PER_SECOND, burst: e.CHUNK_RATE_LIMIT_BURST },
     chatRateLimit: { ratePerSecond: e.CHAT_RATE_LIMIT_PER_SECOND, burst: e.CHAT_RATE_LIMIT_BURST },
   };
 }

@@ -179,8 +179,10 @@ export const ChatServerMessage = {
   DELETED: "deleted",
 } as const;
 
-/** Close code of a connection dropped for flooding the chat far beyond its rate limit. */
-export const CHAT_FLOOD_CLOSE_CODE = 4429;
+/** Close code of a connection dropped for flooding a room far beyond its rate limit (chat and chunk rooms). */
+export const FLOOD_CLOSE_CODE = 4429;
+/** The chat's name for {@link FLOOD_CLOSE_CODE}. */
+export const CHAT_FLOOD_CLOSE_CODE = FLOOD_CLOSE_CODE;
 /** Close code of a member whose access ended (the land was sold or fenced anew). */
 export const CHAT_ACCESS_REVOKED_CLOSE_CODE = 4403;
 

@@ -255,3 +255,23 @@ describe("a change of world seed", () => {
     expect(decodeChunkPacked(chunkAfter)).not.toEqual(decodeChunkPacked(chunkBefore));
   });
 });
+
+describe("rate limits in the chunk room", () => {
+  it("answers RATE_LIMITED beyond the burst, drops a connection that keeps flooding, and leaves a well-behaved client alone", async () => {
+    const flooder = await fundedPlayer();
+    const calm = await fundedPlayer();
+    const flooding = await join(5, 5, flooder.token);
+    const steady = await join(5, 5, calm.token);
+    let closedWith: number | undefined;
+    flooding.room.onLeave((code) => (closedWith = code));
+    for (let i = 0; i < 100; i++) flooding.room.send("buy", { req: `flood-${i}`, x: 999_999, y: 0 });
+    await eventually(() => flooding.results.results.length >= 100, 10_000);
+    const codes = flooding.results.results.map((r) => (r.ok ? "OK" : r.error.code));
+    expect(codes.filter((code) => code === "RATE_LIMITED").length).toBeGreaterThan(0);
+    expect(codes.filter((code) => code === "INVALID_INPUT").length).toBeGreaterThanOrEqual(40); // the burst was served
+    for (let i = 100; i < 400 && closedWith === undefined; i++) flooding.room.send("buy", { req: `flood-${i}`, x: 999_999, y: 0 });
+    await eventually(() => closedWith !== undefined, 10_000);
+    expect(closedWith).toBe(4429);
+    expect(await steady.results.send("buy", { req: "calm-1", x: 170, y: 170 })).toMatchObject({ ok: true });
+  });
+});

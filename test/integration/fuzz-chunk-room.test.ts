@@ -12,7 +12,8 @@ let room: Room;
 const results: Array<{ req: string; ok: boolean; error?: { code: string } }> = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Rate limits are tested elsewhere; here every message must reach validation.
+  server = await startTestServer({ CHUNK_RATE_LIMIT_PER_SECOND: "1000000", CHUNK_RATE_LIMIT_BURST: "1000000" });
   const api = apiClient(server.baseUrl);
   const admin = await registerAdmin(server, api);
   const player = await registerUser(api);
