@@ -20,7 +20,7 @@ import { landChangesChannel, type LandChangeMessage } from "../src/services/land
 import { toLandView, type LandView } from "../src/services/land-view.js";
 import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
-import { joinRefusal } from "./room-auth.js";
+import { joinRefusal, refusalFor } from "./room-auth.js";
 import { authenticateJoin } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
 import { followUserEvents } from "./user-events-relay.js";
@@ -45,6 +45,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
 
   private readonly unfollowUserEvents = new Map<string, () => void>();
   private readonly floods = new Map<string, FloodDetector>();
+  private ready: Promise<void> | undefined;
 
   private readonly actions: { [T in ChunkMessage]: ActionHandler<T> } = {
     buy: (user, { req, x, y }) => roomServices().purchases.buy({ userId: user.userId, username: user.username, req, x, y }),
@@ -79,15 +80,33 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     this.setPatchRate(25);
     this.onMessage("*", (client, type, message) => this.receive(client as ChunkClient, String(type), message));
 
-    // Subscribe before loading, so no change committed meanwhile is missed;
-    // each land keeps whichever version is newer.
-    await this.presence.subscribe(landChangesChannel(cx, cy), (message: LandChangeMessage) => this.onLandChange(message));
-    const rows = await services.lands.listOverlayInRect(services.pool, this.x0, this.y0, this.x0 + CHUNK_SIZE, this.y0 + CHUNK_SIZE);
-    for (const row of rows) this.applyLand(toLandView(row));
-    services.metrics.rooms.labels("chunk").inc();
   }
 
-  override onJoin(client: ChunkClient) {
+  /**
+   * Subscribes to the chunk's land changes, then loads its overlay. Run at the
+   * first join, not in onCreate: processes racing to create the same chunk
+   * all run onCreate, and only the winner's room ever gets a client.
+   * Subscribing before loading means no change committed meanwhile is missed;
+   * each land keeps whichever version is newer.
+   */
+  private initialize(): Promise<void> {
+    this.ready ??= (async () => {
+      const services = roomServices();
+      await this.presence.subscribe(landChangesChannel(this.state.cx, this.state.cy), (message: LandChangeMessage) =>
+        this.onLandChange(message),
+      );
+      const rows = await services.lands.listOverlayInRect(services.pool, this.x0, this.y0, this.x0 + CHUNK_SIZE, this.y0 + CHUNK_SIZE);
+      for (const row of rows) this.applyLand(toLandView(row));
+      services.metrics.rooms.labels("chunk").inc();
+    })().catch((error: unknown) => {
+      this.ready = undefined; // the next join tries again
+      throw refusalFor(error);
+    });
+    return this.ready;
+  }
+
+  override async onJoin(client: ChunkClient) {
+    await this.initialize();
     const services = roomServices();
     services.metrics.clients.labels("chunk").inc();
     if (client.auth && "userId" in client.auth) {
@@ -103,7 +122,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   }
 
   override onDispose() {
-    roomServices().metrics.rooms.labels("chunk").dec();
+    if (this.ready) roomServices().metrics.rooms.labels("chunk").dec();
   }
 
   override onUncaughtException(error: unknown, method: string) {

@@ -33,7 +33,12 @@ export function createJobQueues(config: Config, connection: Redis, eventsConnect
   const purchaseEvents = new QueueEvents(QueueName.PURCHASES, { connection: eventsConnection, prefix });
   // Connection errors during a Redis outage are retried by BullMQ; the
   // connections' own listeners log them once (see createRedis).
-  for (const queue of [purchases, auctions, maintenance]) queue.on("error", () => undefined);
+  for (const queue of [purchases, auctions, maintenance]) {
+    queue.on("error", () => undefined);
+    // BullMQ listens for "closing" once per job being added; hundreds of players
+    // buying at once is normal here, not a leak.
+    queue.setMaxListeners(0);
+  }
   purchaseEvents.on("error", () => undefined);
   return {
     purchases,
