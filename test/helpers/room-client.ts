@@ -79,3 +79,10 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Leaves every room, not waiting more than `timeoutMs` for one the server already closed. */
+export async function leaveAll(rooms: Iterable<Room>, timeoutMs = 2_000): Promise<void> {
+  await Promise.allSettled(
+    [...rooms].map((room) => Promise.race([room.leave(), new Promise((resolve) => setTimeout(resolve, timeoutMs))])),
+  );
+}

@@ -4,7 +4,7 @@ import { landTerrain, DEFAULT_WORLD_CONFIG } from "../../src/domain/world/index.
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
 import { fund, registerAdmin } from "../helpers/accounts.js";
-import { eventually, resultCollector, sdkClient } from "../helpers/room-client.js";
+import { eventually, resultCollector, sdkClient, leaveAll } from "../helpers/room-client.js";
 
 let server: TestServer;
 let api: ApiClient;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   admin = await registerAdmin(server, api);
 });
 afterAll(async () => {
-  await Promise.allSettled(rooms.map((room) => room.leave()));
+  await leaveAll(rooms);
   await server?.stop();
 });
 

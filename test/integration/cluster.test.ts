@@ -5,7 +5,7 @@ import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
-import { eventually, resultCollector, sdkClient } from "../helpers/room-client.js";
+import { eventually, resultCollector, sdkClient, leaveAll } from "../helpers/room-client.js";
 
 const environment = testEnvironment();
 const processes: Spawned[] = [];
@@ -31,7 +31,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(rooms.map((room) => room.leave()));
+  await leaveAll(rooms);
   for (const run of processes) run.child.kill("SIGTERM");
   await Promise.all(processes.map((run) => run.exited));
   await db?.end();

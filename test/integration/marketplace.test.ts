@@ -3,7 +3,7 @@ import type { Room } from "@colyseus/sdk";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, type ApiClient } from "../helpers/http-client.js";
 import { registerAdmin } from "../helpers/accounts.js";
-import { eventually } from "../helpers/room-client.js";
+import { eventually, leaveAll } from "../helpers/room-client.js";
 import { checkLedger } from "../../src/services/ledger-checker.js";
 import { auditedCredits, buyLand, connectedPlayer, holdsMismatches, totalMoney, type Player } from "../helpers/market-fixtures.js";
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
   adminToken = (await registerAdmin(server, api)).token;
 });
 afterAll(async () => {
-  await Promise.allSettled(rooms.map((room) => room.leave()));
+  await leaveAll(rooms);
   await server?.stop();
 });
 

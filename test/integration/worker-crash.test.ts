@@ -5,7 +5,7 @@ import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
-import { eventually, resultCollector, sdkClient } from "../helpers/room-client.js";
+import { eventually, resultCollector, sdkClient, leaveAll } from "../helpers/room-client.js";
 import { createDatabase } from "../../src/db/database.js";
 import { checkLedger } from "../../src/services/ledger-checker.js";
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(rooms.map((room) => room.leave()));
+  await leaveAll(rooms);
   for (const process of running) process.child.kill("SIGKILL");
   await Promise.all(running.map((process) => process.exited));
   await db?.end();
