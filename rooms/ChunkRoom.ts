@@ -23,7 +23,7 @@ import { describeIssues } from "../src/http/validation.js";
 import { joinRefusal, refusalFor } from "./room-auth.js";
 import { authenticateJoin } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
-import { followUserEvents } from "./user-events-relay.js";
+import { followUserEvents, loginKeyOf } from "./user-events-relay.js";
 import { ChunkState, LandState } from "./schema/ChunkState.js";
 
 type ChunkClient = Client<{ auth: AuthenticatedUser | { anonymous: true } }>;
@@ -60,7 +60,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
 
   static override async onAuth(token: string, _options: unknown, _context: AuthContext) {
     const user = await authenticateJoin(token, true);
-    return user ?? { anonymous: true };
+    return user ? { ...user, loginKey: loginKeyOf(token) } : { anonymous: true };
   }
 
   override async onCreate(options: unknown) {
@@ -110,7 +110,8 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     const services = roomServices();
     services.metrics.clients.labels("chunk").inc();
     if (client.auth && "userId" in client.auth) {
-      this.unfollowUserEvents.set(client.sessionId, followUserEvents(services.presence, client.auth.userId, client));
+      const { userId, loginKey } = client.auth as AuthenticatedUser & { loginKey: string };
+      this.unfollowUserEvents.set(client.sessionId, followUserEvents(services.presence, userId, loginKey, client));
     }
   }
 

@@ -3,7 +3,7 @@ import type { Room } from "@colyseus/sdk";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, type ApiClient } from "../helpers/http-client.js";
 import { registerAdmin } from "../helpers/accounts.js";
-import { eventually, leaveAll } from "../helpers/room-client.js";
+import { eventually, leaveAll, sdkClient } from "../helpers/room-client.js";
 import { checkLedger } from "../../src/services/ledger-checker.js";
 import { auditedCredits, buyLand, connectedPlayer, holdsMismatches, totalMoney, type Player } from "../helpers/market-fixtures.js";
 
@@ -211,6 +211,32 @@ describe("auctions", () => {
     await (await queue.getJob(`close-${listingId}-${endMs}`))!.remove();
     await eventually(async () => (await server.db.query("SELECT status FROM listings WHERE listing_id = $1", [listingId])).rows[0].status === "expired", 25_000, 250);
   }, 40_000);
+});
+
+describe("notifications", () => {
+  it("an outbid player connected to several chunk rooms with one login hears of it once", async () => {
+    const seller = await player();
+    const first = await player();
+    const second = await player();
+    await buyLand(seller, 9, 20);
+    const listed = await seller.send("list", { x: 9, y: 20, type: "auction", price_bdt: 100, duration_s: 60 });
+    const listingId = (listed.data as { listing_id: string }).listing_id;
+    // The same login in two more chunk rooms, as a client keeps the chunks around it joined.
+    const elsewhere = await sdkClient(server.wsUrl, first.token).joinOrCreate("chunk", { cx: 1, cy: 0 });
+    const further = await sdkClient(server.wsUrl, first.token).joinOrCreate("chunk", { cx: 0, cy: 1 });
+    rooms.push(elsewhere, further);
+    const outbids: unknown[] = [];
+    for (const room of [first.room, elsewhere, further]) {
+      room.onMessage("event", (event: { type: string; listing_id: string }) => {
+        if (event.type === "outbid" && event.listing_id === listingId) outbids.push(event);
+      });
+    }
+    expect(await first.send("bid", { listing_id: listingId, amount_bdt: 200 })).toMatchObject({ ok: true });
+    expect(await second.send("bid", { listing_id: listingId, amount_bdt: 500 })).toMatchObject({ ok: true, data: { leading: true } });
+    await eventually(() => outbids.length >= 1);
+    await sleep(500);
+    expect(outbids).toHaveLength(1);
+  });
 });
 
 describe("money is conserved", () => {
