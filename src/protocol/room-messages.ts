@@ -76,6 +76,30 @@ export const chunkMessageSchemas = {
 } as const satisfies Record<ChunkMessage, z.ZodType>;
 export type ChunkMessagePayload<T extends ChunkMessage> = z.infer<(typeof chunkMessageSchemas)[T]>;
 
+/**
+ * A land in the `chunk` room's state (PROTOCOL.md, `Land`): owned or listed
+ * lands only; empty string / 0 where none. `updated_at_ms` is the database's
+ * time of the change, for measuring how long it took to arrive.
+ */
+export interface ChunkLandState {
+  land_id: string;
+  x: number;
+  y: number;
+  owner_id: string;
+  owner_name: string;
+  fenced: boolean;
+  public_message: string;
+  for_sale: boolean;
+  listing_id: string;
+  listing_type: string;
+  price_bdt: number;
+  min_bid_bdt: number;
+  highest_bid_bdt: number;
+  highest_bidder_id: string;
+  auction_end_ms: number;
+  updated_at_ms: number;
+}
+
 export const chunkJoinOptions = z.object({
   cx: z.number().int().min(0).max(32_767),
   cy: z.number().int().min(0).max(32_767),

@@ -1,29 +1,9 @@
 import { minimumNextBid } from "../domain/auction/bid-increments.js";
 import type { LandOverlayRow } from "./lands-repository.js";
+import type { ChunkLandState } from "../protocol/room-messages.js";
 
-/**
- * A land as the `chunk` room state shows it (PROTOCOL.md, `Land`): empty
- * string / 0 where none. `updated_at_ms` is when the change was committed,
- * so clients can measure how long it took to reach them.
- */
-export interface LandView {
-  land_id: string;
-  x: number;
-  y: number;
-  owner_id: string;
-  owner_name: string;
-  fenced: boolean;
-  public_message: string;
-  for_sale: boolean;
-  listing_id: string;
-  listing_type: string;
-  price_bdt: number;
-  min_bid_bdt: number;
-  highest_bid_bdt: number;
-  highest_bidder_id: string;
-  auction_end_ms: number;
-  updated_at_ms: number;
-}
+/** A land as the `chunk` room state shows it; the shape is the protocol's. */
+export type LandView = ChunkLandState;
 
 export function toLandView(row: LandOverlayRow): LandView {
   const isAuction = row.listing_type === "auction";

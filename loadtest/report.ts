@@ -1,0 +1,520 @@
+/**
+ * The load tester's output: the JSON report (fields documented in
+ * docs/LOADTEST.md), the table printed at the end, the verdict against the
+ * SLO thresholds, and an SVG chart of latency and throughput per 5-second
+ * window. Building the report reads the recorder; rendering is pure.
+ */
+import type { ConnectionCounts, MetricsRecorder } from "./metrics-recorder.js";
+import { WINDOW_MS } from "./metrics-recorder.js";
+import type { Summary } from "./percentiles.js";
+import type { ServerSample } from "./server-metrics.js";
+
+export const REPORT_VERSION = 1;
+
+/** The generator is reported as saturated above these: its own delays would then inflate the latencies. */
+export const GENERATOR_LOOP_LAG_P99_LIMIT_MS = 50;
+export const GENERATOR_CPU_LIMIT_PERCENT = 85;
+
+export interface SloCheck {
+  threshold_ms: number;
+  observed_ms: number | null;
+  pass: boolean;
+}
+
+export interface ReportWindow {
+  /** Seconds from the start to the end of this window. */
+  t_s: number;
+  actions_per_s: number;
+  errors: number;
+  action_p99_ms: number | null;
+  broadcast_p99_ms: number | null;
+  ws_frames_in_per_s: number;
+  ws_frames_out_per_s: number;
+  ws_bytes_in_per_s: number;
+  ws_bytes_out_per_s: number;
+  joins: number;
+  generator_cpu_percent: number | null;
+  generator_loop_lag_p99_ms: number | null;
+  generator_heap_bytes: number | null;
+}
+
+export interface ServerSummary {
+  cpu_percent_mean: number | null;
+  cpu_percent_max: number | null;
+  rss_bytes_max: number | null;
+  event_loop_lag_p99_ms_max: number | null;
+  clients_max: number | null;
+}
+
+export interface LoadTestReport {
+  tool: "vlw-loadtest";
+  report_version: number;
+  started_at: string;
+  ended_at: string;
+  duration_s: number;
+  /** `urls`: the entry points players were spread over (one, or a cluster's servers). */
+  target: { urls: string[]; ws_urls: string[]; metrics_urls: string[] };
+  options: Record<string, unknown>;
+  clock: { offset_ms: number; note: string };
+  accounts: { source: "login" | "register"; count: number; prepare_s: number };
+  players: { started: number };
+  connections: {
+    chunk: ConnectionCounts;
+    land_chat: ConnectionCounts;
+    total: ConnectionCounts;
+    /** Joins still under way when the run ended (attempted − made − failed − refused). */
+    unfinished_at_end: number;
+    failures: Record<string, number>;
+  };
+  /** Latencies in milliseconds: `join.*`, `action.<type>`, `action.all`, `broadcast.land`, `broadcast.chat`, `http.*`. */
+  measures: Record<string, Summary>;
+  /** Outcomes per message type (and per HTTP call and refused join): `ok`, a contract error code, or `timeout` / `connection_closed`. */
+  results: Record<string, Record<string, number>>;
+  counters: Record<string, number>;
+  throughput: { actions: number; actions_per_s: number; errors: number };
+  traffic: {
+    ws_frames_in: number;
+    ws_frames_out: number;
+    ws_bytes_in: number;
+    ws_bytes_out: number;
+    ws_frames_in_per_s: number;
+    ws_frames_out_per_s: number;
+    ws_bytes_in_per_s: number;
+    ws_bytes_out_per_s: number;
+    http_requests: number;
+    http_bytes_in: number;
+    note: string;
+  };
+  generator: {
+    cpu_percent: number;
+    event_loop_lag_ms: { p50: number; p99: number; max: number };
+    heap_bytes_max: number;
+    rss_bytes_max: number;
+    saturated: boolean;
+    note: string;
+  };
+  server: {
+    by_url: Record<string, ServerSummary>;
+    samples: ServerSample[];
+    errors: Record<string, number>;
+  };
+  windows: ReportWindow[];
+  slo: { action_p99_ms: SloCheck | null; broadcast_p99_ms: SloCheck | null };
+  verdict: { pass: boolean; line: string };
+}
+
+export interface ReportInputs {
+  recorder: MetricsRecorder;
+  target: { urls: string[]; wsUrls: string[]; metricsUrls: string[] };
+  options: Record<string, unknown>;
+  accounts: { source: "login" | "register"; count: number; prepareS: number };
+  playersStarted: number;
+  serverSamples: ServerSample[];
+  serverErrors: Map<string, number>;
+  slo: { actionP99Ms?: number; broadcastP99Ms?: number };
+}
+
+export function buildReport(inputs: ReportInputs): LoadTestReport {
+  const { recorder } = inputs;
+  const durationS = recorder.elapsedMs / 1000;
+  const perSecond = (value: number) => (durationS > 0 ? value / durationS : 0);
+  const measures: Record<string, Summary> = {};
+  for (const name of [...recorder.measures.keys()].sort()) {
+    const summary = recorder.summary(name);
+    if (summary) measures[name] = summary;
+  }
+  const results: Record<string, Record<string, number>> = {};
+  for (const [type, byCode] of [...recorder.results].sort(([a], [b]) => a.localeCompare(b))) results[type] = Object.fromEntries(byCode);
+  const total: ConnectionCounts = { attempted: 0, made: 0, failed: 0, refused: 0, dropped: 0 };
+  for (const counts of Object.values(recorder.connections)) {
+    for (const key of Object.keys(total) as Array<keyof ConnectionCounts>) total[key] += counts[key];
+  }
+  const live = recorder.live();
+  const lag = recorder.generatorLoopLag();
+  const cpu = recorder.generatorCpuPercent();
+  const saturated = lag.p99 > GENERATOR_LOOP_LAG_P99_LIMIT_MS || cpu > GENERATOR_CPU_LIMIT_PERCENT;
+
+  const windowS = WINDOW_MS / 1000;
+  const windows: ReportWindow[] = recorder.windows.map((window, i) => {
+    // The last window runs to the end of the run, whatever its nominal length.
+    const end = i === recorder.windows.length - 1 ? durationS : Math.min(((window.index + 1) * WINDOW_MS) / 1000, durationS);
+    const span = Math.max(0.001, end - window.index * windowS);
+    return {
+      t_s: round(end, 3),
+      actions_per_s: round(window.actions / span, 3),
+      errors: window.errors,
+      action_p99_ms: nullableRound(window.actionLatency.percentile(99)),
+      broadcast_p99_ms: nullableRound(window.landBroadcastLatency.percentile(99)),
+      ws_frames_in_per_s: round(window.framesIn / span, 3),
+      ws_frames_out_per_s: round(window.framesOut / span, 3),
+      ws_bytes_in_per_s: round(window.bytesIn / span, 1),
+      ws_bytes_out_per_s: round(window.bytesOut / span, 1),
+      joins: window.joins,
+      generator_cpu_percent: nullableRound(window.generatorCpuPercent ?? undefined),
+      generator_loop_lag_p99_ms: nullableRound(window.generatorLoopLagP99Ms ?? undefined),
+      generator_heap_bytes: window.generatorHeapBytes,
+    };
+  });
+
+  const byUrl: Record<string, ServerSummary> = {};
+  for (const url of new Set(inputs.serverSamples.map((sample) => sample.url))) {
+    const samples = inputs.serverSamples.filter((sample) => sample.url === url);
+    const values = (pickValue: (sample: ServerSample) => number | null) =>
+      samples.map(pickValue).filter((value): value is number => value !== null);
+    const cpuValues = values((sample) => sample.cpu_percent);
+    byUrl[url] = {
+      cpu_percent_mean: cpuValues.length ? round(cpuValues.reduce((a, b) => a + b, 0) / cpuValues.length, 1) : null,
+      cpu_percent_max: maxOrNull(cpuValues, 1),
+      rss_bytes_max: maxOrNull(values((sample) => sample.rss_bytes), 0),
+      event_loop_lag_p99_ms_max: maxOrNull(values((sample) => sample.event_loop_lag_p99_ms), 2),
+      clients_max: maxOrNull(values((sample) => sample.clients), 0),
+    };
+  }
+
+  const slo = {
+    action_p99_ms: sloCheck(inputs.slo.actionP99Ms, measures["action.all"]),
+    broadcast_p99_ms: sloCheck(inputs.slo.broadcastP99Ms, measures["broadcast.land"]),
+  };
+  const report: LoadTestReport = {
+    tool: "vlw-loadtest",
+    report_version: REPORT_VERSION,
+    started_at: new Date(recorder.startedAtMs).toISOString(),
+    ended_at: new Date(recorder.startedAtMs + recorder.elapsedMs).toISOString(),
+    duration_s: round(durationS, 3),
+    target: { urls: inputs.target.urls, ws_urls: inputs.target.wsUrls, metrics_urls: inputs.target.metricsUrls },
+    options: inputs.options,
+    clock: {
+      offset_ms: 0,
+      note:
+        "broadcast.land = arrival on the generator's clock − updated_at_ms on the database's clock (commit); broadcast.chat = arrival − created_at on the server's clock. " +
+        "No offset is corrected: on one machine the clocks are the same; across machines, clock error adds to these figures.",
+    },
+    accounts: { source: inputs.accounts.source, count: inputs.accounts.count, prepare_s: round(inputs.accounts.prepareS, 3) },
+    players: { started: inputs.playersStarted },
+    connections: {
+      chunk: { ...recorder.connections.chunk },
+      land_chat: { ...recorder.connections.land_chat },
+      total,
+      unfinished_at_end: total.attempted - total.made - total.failed - total.refused,
+      failures: Object.fromEntries(recorder.connectionFailures),
+    },
+    measures: Object.fromEntries(Object.entries(measures).map(([name, summary]) => [name, roundSummary(summary)])),
+    results,
+    counters: Object.fromEntries([...recorder.counters].sort(([a], [b]) => a.localeCompare(b))),
+    throughput: { actions: live.actions, actions_per_s: round(perSecond(live.actions), 3), errors: live.errors },
+    traffic: {
+      ws_frames_in: recorder.traffic.framesIn,
+      ws_frames_out: recorder.traffic.framesOut,
+      ws_bytes_in: recorder.traffic.bytesIn,
+      ws_bytes_out: recorder.traffic.bytesOut,
+      ws_frames_in_per_s: round(perSecond(recorder.traffic.framesIn), 3),
+      ws_frames_out_per_s: round(perSecond(recorder.traffic.framesOut), 3),
+      ws_bytes_in_per_s: round(perSecond(recorder.traffic.bytesIn), 1),
+      ws_bytes_out_per_s: round(perSecond(recorder.traffic.bytesOut), 1),
+      http_requests: recorder.traffic.httpRequests,
+      http_bytes_in: recorder.traffic.httpBytesIn,
+      note: "WebSocket frames (one Colyseus message each) and their payload bytes, both directions, all rooms; 'in' is server → generator. HTTP: terrain, /me and account requests (body bytes).",
+    },
+    generator: {
+      cpu_percent: round(cpu, 1),
+      event_loop_lag_ms: { p50: round(lag.p50, 2), p99: round(lag.p99, 2), max: round(lag.max, 2) },
+      heap_bytes_max: recorder.generatorHeapMaxBytes,
+      rss_bytes_max: recorder.generatorRssMaxBytes,
+      saturated,
+      note: saturated
+        ? `The generator was saturated (event-loop lag p99 > ${GENERATOR_LOOP_LAG_P99_LIMIT_MS} ms or CPU > ${GENERATOR_CPU_LIMIT_PERCENT}% of a core): latencies include its own delay. Run fewer clients per generator, or several generators.`
+        : "The generator kept up: its event-loop lag and CPU stayed below the saturation limits.",
+    },
+    server: { by_url: byUrl, samples: inputs.serverSamples, errors: Object.fromEntries(inputs.serverErrors) },
+    windows,
+    slo,
+    verdict: { pass: true, line: "" },
+  };
+  report.verdict = verdictOf(report);
+  return report;
+}
+
+function sloCheck(threshold: number | undefined, summary: Summary | undefined): SloCheck | null {
+  if (threshold === undefined) return null;
+  const observed = summary?.p99 ?? null;
+  // No samples is not a pass: the thing the threshold is about was not measured.
+  return { threshold_ms: threshold, observed_ms: observed === null ? null : round(observed, 3), pass: observed !== null && observed <= threshold };
+}
+
+/** The one-line verdict: PASS or FAIL against the thresholds, with what was seen. */
+export function verdictOf(report: Pick<LoadTestReport, "slo" | "connections" | "generator">): { pass: boolean; line: string } {
+  const parts: string[] = [];
+  let pass = true;
+  const describe = (label: string, check: SloCheck | null) => {
+    if (!check) return;
+    if (!check.pass) pass = false;
+    parts.push(
+      check.observed_ms === null
+        ? `${label} not measured (threshold ${check.threshold_ms} ms)`
+        : `${label} ${formatMs(check.observed_ms)} ${check.pass ? "≤" : ">"} ${check.threshold_ms} ms`,
+    );
+  };
+  describe("action p99", report.slo.action_p99_ms);
+  describe("broadcast p99", report.slo.broadcast_p99_ms);
+  const judged = parts.length > 0;
+  parts.push(`${report.connections.total.failed} failed connection(s)`);
+  parts.push(report.generator.saturated ? "GENERATOR SATURATED (latencies include its own delay)" : "generator not saturated");
+  const head = judged ? (pass ? "PASS" : "FAIL") : "NO SLO GIVEN";
+  return { pass, line: `VERDICT: ${head} — ${parts.join("; ")}` };
+}
+
+// ----------------------------------------------------------------------------
+// Table
+
+const TABLE_ORDER = ["join.", "action.", "broadcast.", "http."];
+
+/** The end-of-run table: percentiles per measure, outcomes per type, traffic, generator, server, verdict. */
+export function formatTable(report: LoadTestReport): string {
+  const lines: string[] = [];
+  const names = Object.keys(report.measures).sort((a, b) => orderOf(a) - orderOf(b) || a.localeCompare(b));
+  const header = ["measure (ms)", "count", "p50", "p95", "p99", "max"];
+  const rows = names.map((name) => {
+    const s = report.measures[name]!;
+    return [name, String(s.count), formatNumber(s.p50), formatNumber(s.p95), formatNumber(s.p99), formatNumber(s.max)];
+  });
+  lines.push(...alignTable([header, ...rows]));
+  lines.push("");
+  const codeRows = Object.entries(report.results).map(([type, byCode]) => [
+    type,
+    Object.entries(byCode)
+      .sort(([a], [b]) => (a === "ok" ? -1 : b === "ok" ? 1 : a.localeCompare(b)))
+      .map(([code, count]) => `${code} ${count}`)
+      .join(", "),
+  ]);
+  lines.push(...alignTable([["outcomes", ""], ...codeRows], new Set([0, 1])));
+  lines.push("");
+  const { total } = report.connections;
+  lines.push(
+    `connections: ${total.made} made, ${total.failed} failed, ${total.refused} refused, ${total.dropped} dropped, ${report.connections.unfinished_at_end} still joining at the end ` +
+      `(chunk ${report.connections.chunk.made}/${report.connections.chunk.attempted}, land_chat ${report.connections.land_chat.made}/${report.connections.land_chat.attempted})`,
+  );
+  for (const [reason, count] of Object.entries(report.connections.failures)) lines.push(`  failed: ${reason} ×${count}`);
+  const t = report.traffic;
+  lines.push(
+    `throughput: ${report.throughput.actions} actions (${report.throughput.actions_per_s.toFixed(1)}/s), ${report.throughput.errors} not ok; ` +
+      `WebSocket in ${t.ws_frames_in_per_s.toFixed(1)} msg/s ${formatBytes(t.ws_bytes_in_per_s)}/s, out ${t.ws_frames_out_per_s.toFixed(1)} msg/s ${formatBytes(t.ws_bytes_out_per_s)}/s; HTTP ${t.http_requests} requests`,
+  );
+  const g = report.generator;
+  lines.push(`generator: CPU ${g.cpu_percent.toFixed(0)}% of a core, event-loop lag p50 ${g.event_loop_lag_ms.p50.toFixed(1)} ms p99 ${g.event_loop_lag_ms.p99.toFixed(1)} ms max ${g.event_loop_lag_ms.max.toFixed(1)} ms, heap max ${formatBytes(g.heap_bytes_max)}, RSS max ${formatBytes(g.rss_bytes_max)}`);
+  for (const [url, s] of Object.entries(report.server.by_url)) {
+    lines.push(
+      `server ${url}: CPU mean ${fmtNullable(s.cpu_percent_mean, "%")} max ${fmtNullable(s.cpu_percent_max, "%")}, RSS max ${s.rss_bytes_max === null ? "?" : formatBytes(s.rss_bytes_max)}, ` +
+        `event-loop lag p99 max ${fmtNullable(s.event_loop_lag_p99_ms_max, " ms")}, clients max ${fmtNullable(s.clients_max, "")}`,
+    );
+  }
+  if (Object.keys(report.server.by_url).length === 0) lines.push("server: /metrics could not be read");
+  lines.push(`clock: ${report.clock.note}`);
+  lines.push(report.verdict.line);
+  return lines.join("\n");
+}
+
+function orderOf(name: string): number {
+  const index = TABLE_ORDER.findIndex((prefix) => name.startsWith(prefix));
+  return index === -1 ? TABLE_ORDER.length : index;
+}
+
+/** Pads cells to their column's width: the first column (and `leftColumns`) to the left, numbers to the right. */
+function alignTable(rows: string[][], leftColumns: ReadonlySet<number> = new Set([0])): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (leftColumns.has(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd());
+}
+
+// ----------------------------------------------------------------------------
+// Chart
+
+interface Series {
+  name: string;
+  color: string;
+  points: Array<[number, number | null]>;
+}
+
+const CHART_WIDTH = 960;
+const PANEL_HEIGHT = 170;
+const MARGIN = { left: 70, right: 200, top: 70, gap: 45 };
+
+/** An SVG line chart per 5-second window: latency p99, actions/s, WebSocket messages/s, CPU. */
+export function renderChart(report: LoadTestReport): string {
+  const windows = report.windows;
+  const xMax = Math.max(WINDOW_MS / 1000, report.duration_s);
+  const series = (name: string, color: string, value: (w: ReportWindow) => number | null): Series => ({
+    name,
+    color,
+    // Each window's value at its middle.
+    points: windows.map((w, i) => [(w.t_s + (i === 0 ? 0 : windows[i - 1]!.t_s)) / 2, value(w)]),
+  });
+  const serverCpu: Series[] = Object.keys(report.server.by_url).map((url, i) => ({
+    name: `server CPU ${shortUrl(url)}`,
+    color: ["#d62728", "#9467bd", "#8c564b", "#e377c2"][i % 4]!,
+    points: report.server.samples.filter((s) => s.url === url && s.t_s <= xMax + 1).map((s) => [round(s.t_s, 3), s.cpu_percent]),
+  }));
+  const panels: Array<{ title: string; series: Series[] }> = [
+    {
+      title: "latency p99 (ms)",
+      series: [series("action p99", "#1f77b4", (w) => w.action_p99_ms), series("broadcast p99", "#ff7f0e", (w) => w.broadcast_p99_ms)],
+    },
+    { title: "actions per second", series: [series("actions/s", "#2ca02c", (w) => w.actions_per_s)] },
+    {
+      title: "WebSocket messages per second",
+      series: [series("in (server→gen)", "#17becf", (w) => w.ws_frames_in_per_s), series("out (gen→server)", "#bcbd22", (w) => w.ws_frames_out_per_s)],
+    },
+    { title: "CPU (% of one core)", series: [...serverCpu, series("generator CPU", "#7f7f7f", (w) => w.generator_cpu_percent)] },
+  ];
+  const height = MARGIN.top + panels.length * (PANEL_HEIGHT + MARGIN.gap);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${MARGIN.left}" y="18" font-size="14" font-weight="bold">${escapeXml(
+      `vlw load test: ${String(report.options.scenario)} scenario, ${String(report.options.clients)} clients, ${report.duration_s.toFixed(0)} s, ${report.started_at}`,
+    )}</text>`,
+    ...wrap(report.verdict.line, 130).map((line, i) => `<text x="${MARGIN.left}" y="${34 + 13 * i}" fill="#555">${escapeXml(line)}</text>`),
+  ];
+  panels.forEach((panel, i) => parts.push(renderPanel(panel.title, panel.series, MARGIN.top + 10 + i * (PANEL_HEIGHT + MARGIN.gap), xMax)));
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
+
+function renderPanel(title: string, series: Series[], top: number, xMax: number): string {
+  const left = MARGIN.left;
+  const width = CHART_WIDTH - MARGIN.left - MARGIN.right;
+  const values = series.flatMap((s) => s.points.map(([, v]) => v)).filter((v): v is number => v !== null && Number.isFinite(v));
+  const yMax = niceCeiling(Math.max(1e-9, ...values, 0));
+  const x = (t: number) => left + (Math.min(t, xMax) / xMax) * width;
+  const y = (v: number) => top + PANEL_HEIGHT - (Math.max(0, v) / yMax) * PANEL_HEIGHT;
+  const out: string[] = [`<g>`, `<text x="${left}" y="${top - 6}" font-weight="bold">${escapeXml(title)}</text>`];
+  out.push(`<rect x="${left}" y="${top}" width="${width}" height="${PANEL_HEIGHT}" fill="none" stroke="#999"/>`);
+  for (let k = 0; k <= 4; k++) {
+    const v = (yMax * k) / 4;
+    const yy = y(v).toFixed(1);
+    out.push(`<line x1="${left}" x2="${left + width}" y1="${yy}" y2="${yy}" stroke="#eee"/>`);
+    out.push(`<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${escapeXml(formatTick(v))}</text>`);
+  }
+  const xStep = niceCeiling(xMax / 8);
+  for (let t = 0; t <= xMax + 1e-9; t += xStep) {
+    out.push(`<text x="${x(t).toFixed(1)}" y="${top + PANEL_HEIGHT + 14}" text-anchor="middle">${escapeXml(`${formatTick(t)} s`)}</text>`);
+  }
+  series.forEach((s, i) => {
+    const segments: string[] = [];
+    let current: string[] = [];
+    for (const [t, v] of s.points) {
+      if (v === null || !Number.isFinite(v)) {
+        if (current.length) segments.push(current.join(" "));
+        current = [];
+        continue;
+      }
+      current.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+    }
+    if (current.length) segments.push(current.join(" "));
+    for (const segment of segments) {
+      const single = !segment.includes(" ");
+      if (single) {
+        const [cx, cy] = segment.split(",");
+        out.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${s.color}"/>`);
+      } else {
+        out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${segment}"/>`);
+      }
+    }
+    const ly = top + 12 + i * 16;
+    out.push(`<line x1="${left + width + 12}" x2="${left + width + 30}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
+    out.push(`<text x="${left + width + 36}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
+  });
+  out.push(`</g>`);
+  return out.join("\n");
+}
+
+/** Splits text at "; " into lines of at most about `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = "";
+  for (const part of text.split("; ")) {
+    const next = current ? `${current}; ${part}` : part;
+    if (current && next.length > width) {
+      lines.push(`${current};`);
+      current = part;
+    } else {
+      current = next;
+    }
+  }
+  if (current) lines.push(current);
+  return lines;
+}
+
+/** The smallest of 1, 2, 2.5, 5 × 10^k at or above `value`. */
+export function niceCeiling(value: number): number {
+  if (!(value > 0)) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value * (1 - 1e-12)) return step * magnitude;
+  return 10 * magnitude;
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+// ----------------------------------------------------------------------------
+// Formatting helpers
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function nullableRound(value: number | undefined): number | null {
+  return value === undefined || !Number.isFinite(value) ? null : round(value, 3);
+}
+
+function maxOrNull(values: number[], digits: number): number | null {
+  return values.length ? round(Math.max(...values), digits) : null;
+}
+
+function roundSummary(summary: Summary): Summary {
+  return {
+    count: summary.count,
+    mean: round(summary.mean, 3),
+    min: round(summary.min, 3),
+    p50: round(summary.p50, 3),
+    p95: round(summary.p95, 3),
+    p99: round(summary.p99, 3),
+    max: round(summary.max, 3),
+  };
+}
+
+function formatNumber(value: number): string {
+  if (value === 0) return "0";
+  const abs = Math.abs(value);
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  if (abs >= 0.01) return value.toFixed(2);
+  return value.toPrecision(2);
+}
+
+function formatTick(value: number): string {
+  return String(Number(value.toPrecision(4)));
+}
+
+function formatMs(value: number): string {
+  return `${formatNumber(value)} ms`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes.toFixed(0)} B`;
+}
+
+function fmtNullable(value: number | null, unit: string): string {
+  return value === null ? "?" : `${value}${unit}`;
+}
+
+function shortUrl(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
