@@ -16,7 +16,7 @@ import {
 import { chunkExists } from "../src/domain/world/index.js";
 import { FloodDetector } from "../src/domain/chat/index.js";
 import type { AuthenticatedUser } from "../src/services/accounts-service.js";
-import { landChangesChannel, type LandChangeMessage } from "../src/services/land-changes.js";
+import { landChangesChannel, type LandChangeMessage, type ListingPatch } from "../src/services/land-changes.js";
 import { toLandView, type LandView } from "../src/services/land-view.js";
 import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
@@ -131,8 +131,16 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   }
 
   private onLandChange(message: LandChangeMessage): void {
-    this.applyLand(message.land);
+    if (message.land) this.applyLand(message.land);
+    if (message.listing) this.applyListing(message.listing);
     for (const event of message.events ?? []) this.broadcast(ServerMessage.EVENT, event);
+  }
+
+  /** Sets the auction fields of a land the room shows, unless it holds a newer version. */
+  private applyListing(patch: ListingPatch): void {
+    const land = this.state.lands.get(`${patch.x},${patch.y}`);
+    if (!land || land.updated_at_ms > patch.updated_at_ms || land.listing_id !== patch.listing_id) return;
+    Object.assign(land, patch);
   }
 
   /** Sets a land's state unless the room already holds a newer version of it. */

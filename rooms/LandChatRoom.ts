@@ -121,7 +121,7 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
     await this.presence.subscribe(
       landChangesChannel(Math.floor(land.x / CHUNK_SIZE), Math.floor(land.y / CHUNK_SIZE)),
       (message: LandChangeMessage) => {
-        if (message.land.land_id === this.landId) void this.recheckMembers();
+        if (message.land?.land_id === this.landId) void this.recheckMembers();
       },
     );
     this.history = await services.chat.messages.recent(this.landId, HISTORY_BUFFER);

@@ -183,7 +183,7 @@ function createServices(config: Config, infra: Infrastructure, logger: Logger) {
   const auctionsQueue = new Queue(QueueName.AUCTIONS, { connection: infra.queueConnection, prefix: config.queuePrefix });
   auctionsQueue.on("error", () => undefined); // outages are logged once by the connection
   const outbox = createOutboxRelay({ pool, auctionsQueue, publisher, presence, logger });
-  const market = createMarketService({ pool, serializablePool: infra.serializablePool, outbox, metrics });
+  const market = createMarketService({ pool, serializablePool: infra.serializablePool, outbox, publisher, metrics });
   const settlements = createSettlementService({ pool, worldConfig, outbox, metrics, faultDelayMs: config.faultSettlementDelayMs });
   return {
     users,

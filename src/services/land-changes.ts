@@ -10,8 +10,16 @@ export function landChangesChannel(cx: number, cy: number): string {
   return `land-changes:${chunkRoomId(cx, cy)}`;
 }
 
+/** The auction fields of a listed land, announced by the listing's writer right after a bid commits. */
+export type ListingPatch = Pick<
+  LandView,
+  "x" | "y" | "listing_id" | "listing_type" | "price_bdt" | "min_bid_bdt" | "highest_bid_bdt" | "highest_bidder_id" | "auction_end_ms" | "updated_at_ms"
+>;
+
 export interface LandChangeMessage {
-  land: LandView;
+  land?: LandView;
+  /** Only the auction fields; applied to a land the room already shows. */
+  listing?: ListingPatch;
   /** Room events to broadcast with the change (`sold`, `auction_extended`, …). */
   events?: Array<Record<string, unknown> & { type: string }>;
 }
@@ -35,6 +43,15 @@ export function createLandChangePublisher(deps: { pool: DatabasePool; lands: Lan
   return {
     /** Announces a land whose committed state the caller already knows. */
     publishView,
+    /** Announces new auction fields of a listed land (see {@link ListingPatch}). */
+    async publishListing(listing: ListingPatch): Promise<void> {
+      try {
+        const message: LandChangeMessage = { listing };
+        await deps.presence.publish(landChangesChannel(Math.floor(listing.x / CHUNK_SIZE), Math.floor(listing.y / CHUNK_SIZE)), message);
+      } catch (error) {
+        deps.logger.warn({ err: error, listingId: listing.listing_id }, "could not announce an auction change");
+      }
+    },
     /** Re-reads a land after its change committed and announces it. */
     async publish(landId: string, events?: LandChangeMessage["events"], db: DatabasePool | DatabaseTransactionConnection = deps.pool): Promise<void> {
       try {

@@ -5,6 +5,7 @@ import { checkListingRequest, decideBid, minimumBid, type AuctionState, type Lis
 import { serializableStatement, sql, sqlState, withSerializableRetry, type DatabasePool, type DatabaseTransactionConnection } from "../db/database.js";
 import { writeAudit } from "./audit-writer.js";
 import type { Metrics } from "./metrics.js";
+import type { LandChangePublisher } from "./land-changes.js";
 import { writeOutbox, type OutboxMessage, type OutboxRelay } from "./outbox.js";
 import { findStoredOutcome, storeOutcome, type StoredOutcome } from "./request-results.js";
 
@@ -33,6 +34,8 @@ export const auctionRow = z.object({
   leading_bid_id: z.string().nullable(),
   leader_id: z.string().nullable(),
   leader_maximum_bdt: z.number().nullable(),
+  x: z.number(),
+  y: z.number(),
 });
 export type AuctionRow = z.infer<typeof auctionRow>;
 
@@ -40,8 +43,10 @@ export type AuctionRow = z.infer<typeof auctionRow>;
 const listingWithLeader = sql.fragment`
   SELECT li.listing_id, li.land_id, li.seller_id, li.type, li.status, li.price_bdt, li.reserve_price_bdt,
          li.buy_now_price_bdt, li.current_price_bdt, li.bid_count, li.auction_end_time, li.auto_extend,
-         li.auto_extend_s, li.leading_bid_id, b.bidder_id AS leader_id, b.amount_bdt AS leader_maximum_bdt
+         li.auto_extend_s, li.leading_bid_id, b.bidder_id AS leader_id, b.amount_bdt AS leader_maximum_bdt,
+         la.x, la.y
   FROM listings li
+  JOIN lands la ON la.land_id = li.land_id
   LEFT JOIN bids b ON b.bid_id = li.leading_bid_id`;
 
 export function lockListing(tx: DatabaseTransactionConnection, listingId: string) {
@@ -83,6 +88,7 @@ const placeBidResult = z.object({
   status: z.enum(["applied", "stale", "insufficient_funds", "refused", "replayed"]),
   land_id: z.string().optional(),
   outbox_ids: z.array(z.number()).optional(),
+  updated_at_ms: z.number().optional(),
 });
 
 export function createMarketService(deps: {
@@ -90,6 +96,7 @@ export function createMarketService(deps: {
   /** A pool made with `serializableByDefault`: a bid is one SERIALIZABLE statement. */
   serializablePool: DatabasePool;
   outbox: OutboxRelay;
+  publisher: LandChangePublisher;
   metrics: Metrics;
   now?: () => number;
 }) {
@@ -349,6 +356,7 @@ export function createMarketService(deps: {
       const stale: PendingBid[] = [];
       const outboxIds: number[] = [];
       let lastApplied: (typeof plans)[number] | undefined;
+      let lastUpdatedAtMs = 0;
       let allApplied = true;
       results.forEach((result, index) => {
         const plan = plans[index]!;
@@ -356,6 +364,7 @@ export function createMarketService(deps: {
           case "applied":
             outboxIds.push(...(result.outbox_ids ?? []));
             lastApplied = plan;
+            lastUpdatedAtMs = result.updated_at_ms ?? lastUpdatedAtMs;
             if ("data" in plan) plan.bid.resolve({ ok: true, data: plan.data });
             return;
           case "refused":
@@ -389,6 +398,24 @@ export function createMarketService(deps: {
         });
       } else if (!allApplied) {
         auctionCache.delete(listingId);
+      }
+      // The chunk hears the new auction state at once, from what this writer
+      // just committed; the outbox relay follows with the full land and the
+      // events (and covers this announcement if it is lost).
+      if (lastApplied && "after" in lastApplied && entry) {
+        const after = lastApplied.after;
+        void deps.publisher.publishListing({
+          x: entry.row.x,
+          y: entry.row.y,
+          listing_id: listingId,
+          listing_type: "auction",
+          price_bdt: after.currentPriceBdt ?? after.startPriceBdt,
+          min_bid_bdt: minimumBid(after),
+          highest_bid_bdt: after.currentPriceBdt ?? 0,
+          highest_bidder_id: after.leader?.bidderId ?? "",
+          auction_end_ms: after.endMs,
+          updated_at_ms: lastUpdatedAtMs,
+        });
       }
       // Relayed after answering: the next batch need not wait for the
       // announcements, and the outbox sweep covers a relay that fails.
