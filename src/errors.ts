@@ -1,4 +1,5 @@
 import { ErrorCode, HTTP_STATUS_BY_CODE, type ErrorBody } from "./protocol/error-codes.js";
+import { isConnectionFailure } from "./db/database.js";
 
 /**
  * An expected rejection: carries one of the contract's codes and a sentence a
@@ -34,8 +35,15 @@ export const forbidden = (message = "You are not allowed to do that.") => new Ap
 export const unavailable = (message = "The service is temporarily unavailable; try again.") =>
   new AppError(ErrorCode.UNAVAILABLE, message);
 
-/** The contract's error body for any thrown value; internal details never leave the server. */
+/**
+ * The contract's error body for any thrown value; internal details never leave
+ * the server. A lost database or Redis connection is `UNAVAILABLE` (try again),
+ * not `INTERNAL`.
+ */
 export function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof AppError) return error.toBody();
+  if (isConnectionFailure(error)) {
+    return { code: ErrorCode.UNAVAILABLE, message: "A service the server depends on is unavailable; try again." };
+  }
   return { code: ErrorCode.INTERNAL, message: "Something went wrong on the server." };
 }
