@@ -9,6 +9,8 @@ import {
   reqSchema,
   ServerMessage,
   FLOOD_CLOSE_CODE,
+  RECONNECT_CLOSE_CODE,
+  SERVER_RESTARTING_EVENT,
   type ChunkMessage,
   type ChunkMessagePayload,
   type ResultMessage,
@@ -124,6 +126,12 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
 
   override onDispose() {
     if (this.ready) roomServices().metrics.rooms.labels("chunk").dec();
+  }
+
+  /** A process stopping tells its clients to join again (another process will host the chunk). */
+  override onBeforeShutdown() {
+    this.broadcast(ServerMessage.EVENT, SERVER_RESTARTING_EVENT);
+    this.disconnect(RECONNECT_CLOSE_CODE).catch(() => undefined);
   }
 
   override onUncaughtException(error: unknown, method: string) {

@@ -15,7 +15,7 @@ import {
   type ChatMessageView,
   type ResultMessage,
 } from "../src/protocol/room-messages.js";
-import { CHUNK_SIZE } from "../src/protocol/room-messages.js";
+import { CHUNK_SIZE, RECONNECT_CLOSE_CODE, SERVER_RESTARTING_EVENT } from "../src/protocol/room-messages.js";
 import { FloodDetector, HISTORY_ON_JOIN } from "../src/domain/chat/index.js";
 import type { AuthenticatedUser } from "../src/services/accounts-service.js";
 import type { ChatAccessVia, LandAccessState } from "../src/services/chat-access-service.js";
@@ -148,6 +148,12 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
     this.members.delete(client.sessionId);
     this.countParticipants();
     roomServices().metrics.clients.labels("land_chat").dec();
+  }
+
+  /** A process stopping tells its clients to join again (another process will host the chat). */
+  override onBeforeShutdown() {
+    this.broadcast(ServerMessage.EVENT, SERVER_RESTARTING_EVENT);
+    this.disconnect(RECONNECT_CLOSE_CODE).catch(() => undefined);
   }
 
   override async onDispose() {

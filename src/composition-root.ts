@@ -7,6 +7,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { matchMaker, Server, type Presence, type Transport } from "@colyseus/core";
+import { Encoder } from "@colyseus/schema";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import type { Redis } from "ioredis";
@@ -52,6 +53,11 @@ import { LandChatRoom } from "../rooms/LandChatRoom.js";
 import { createChatServices } from "./services/chat-services.js";
 import { chatRoutes } from "./http/routes/chat-routes.js";
 import { RoomName } from "./protocol/room-messages.js";
+
+// A chunk whose 1,024 lands are all owned and listed encodes to about 200 KiB;
+// start the state encoder's buffer large enough instead of growing it (with a
+// warning) under load.
+Encoder.BUFFER_SIZE = 256 * 1024;
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
 

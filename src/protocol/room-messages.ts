@@ -203,6 +203,15 @@ export const ChatServerMessage = {
   DELETED: "deleted",
 } as const;
 
+/**
+ * Sent to every client of a room when its server process stops (deploy,
+ * scale-in); the connection then closes with MAY_TRY_RECONNECT (4010), and
+ * the client should join again: another process will host the room.
+ */
+export const SERVER_RESTARTING_EVENT = { type: "server_restarting", reconnect: true } as const;
+/** Close code telling a client to join again (Colyseus' MAY_TRY_RECONNECT). */
+export const RECONNECT_CLOSE_CODE = 4010;
+
 /** Close code of a connection dropped for flooding a room far beyond its rate limit (chat and chunk rooms). */
 export const FLOOD_CLOSE_CODE = 4429;
 /** The chat's name for {@link FLOOD_CLOSE_CODE}. */
