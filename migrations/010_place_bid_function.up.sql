@@ -6,7 +6,10 @@
 -- the writer reloads the state and decides again.
 --
 -- p_outcome: 'leads' | 'raised_own_maximum' | 'outbid_at_once'.
--- Returns jsonb: {"status": "applied" | "stale" | "insufficient_funds", "land_id", "outbox_ids"}.
+-- Returns jsonb: {"status": "applied" | "stale" | "insufficient_funds", "land_id", "outbox_ids",
+-- "updated_at_ms"}: the land's new updated_at (the database's clock of the
+-- change), so the writer can announce the auction state at once, stamped like
+-- every other change of that land.
 CREATE FUNCTION place_bid(
   p_listing_id UUID,
   p_expected_bid_count INTEGER,
@@ -34,6 +37,7 @@ DECLARE
   v_events JSONB := '[]'::jsonb;
   v_outbox_id BIGINT;
   v_outbox_ids BIGINT[] := '{}';
+  v_updated_at TIMESTAMPTZ;
 BEGIN
   SELECT * INTO v_listing FROM listings WHERE listing_id = p_listing_id FOR UPDATE;
   IF NOT FOUND OR v_listing.status <> 'active' OR v_listing.bid_count <> p_expected_bid_count
@@ -70,7 +74,7 @@ BEGIN
   SET current_price_bdt = p_price, leading_bid_id = v_bid_id, bid_count = bid_count + 1,
       auction_end_time = p_end, extensions = extensions + CASE WHEN p_extended THEN 1 ELSE 0 END, updated_at = now()
   WHERE listing_id = p_listing_id;
-  UPDATE lands SET updated_at = clock_timestamp() WHERE land_id = v_listing.land_id;
+  UPDATE lands SET updated_at = clock_timestamp() WHERE land_id = v_listing.land_id RETURNING updated_at INTO v_updated_at;
 
   INSERT INTO audit_logs (event_type, event_category, actor_id, actor_role, resource_type, resource_id, action, details, amount_bdt)
   VALUES ('bid_placed', 'marketplace', p_bidder_id, p_bidder_role, 'listing', p_listing_id::text, 'bid',
@@ -98,6 +102,7 @@ BEGIN
   EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'request already answered' USING ERRCODE = 'P0003';
   END;
-  RETURN jsonb_build_object('status', 'applied', 'land_id', v_listing.land_id, 'outbox_ids', to_jsonb(v_outbox_ids));
+  RETURN jsonb_build_object('status', 'applied', 'land_id', v_listing.land_id, 'outbox_ids', to_jsonb(v_outbox_ids),
+    'updated_at_ms', floor(extract(epoch FROM v_updated_at) * 1000));
 END;
 $$;
