@@ -3,6 +3,7 @@
  * simulated player the same sequence of decisions (given the same answers
  * from the server). Pure: no clock, no `Math.random`.
  */
+import { fmix32 } from "../src/domain/bit-mixing.js";
 
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
@@ -19,16 +20,6 @@ export function mulberry32(seed: number): Random {
   };
 }
 
-/** MurmurHash3's finaliser: spreads every input bit over the output. */
-function fmix32(value: number): number {
-  let h = value >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * An independent stream for `stream` (a player's index, say) under `seed`,

@@ -10,14 +10,7 @@ import { redactUrl } from "../src/redis.js";
  * database. Failures print one sentence and exit 1.
  */
 export async function withDatabase<T>(work: (pool: DatabasePool, config: Config) => Promise<T>): Promise<T> {
-  assertNodeVersion();
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+  const config = loadConfigOrExit();
   try {
     await ensureDatabaseExists(config.databaseUrl);
   } catch (error) {
@@ -29,6 +22,17 @@ export async function withDatabase<T>(work: (pool: DatabasePool, config: Config)
     return await work(pool, config);
   } finally {
     await pool.end();
+  }
+}
+
+/** Checks the Node version and loads the settings; a bad setting is one sentence and exit 1. */
+export function loadConfigOrExit(): Config {
+  assertNodeVersion();
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
   }
 }
 

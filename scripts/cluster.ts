@@ -13,9 +13,9 @@ import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig, type Config } from "../src/config.js";
+import type { Config } from "../src/config.js";
+import { loadConfigOrExit } from "./cli-context.js";
 import { redactUrl } from "../src/redis.js";
-import { assertNodeVersion } from "../src/runtime/node-version.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -47,14 +47,7 @@ interface Member {
 const members: Member[] = [];
 let stopping = false;
 
-assertNodeVersion();
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const config: Config = loadConfigOrExit();
 if (flags.basePort + flags.servers - 1 > 65_535) fail("--base-port + --servers goes past port 65535.");
 
 process.on("SIGINT", () => void stopAll("SIGINT", 0));

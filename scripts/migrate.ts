@@ -1,13 +1,10 @@
 /** `npm run migrate` applies pending migrations; `npm run migrate -- down [steps]` rolls back. */
 import { Command } from "commander";
-import { assertNodeVersion } from "../src/runtime/node-version.js";
-import { loadConfig } from "../src/config.js";
 import { ensureDatabaseExists, migrateDown, migrateUp } from "../src/db/migrator.js";
 import { MIGRATIONS_DIR } from "../src/composition-root.js";
 import { redactUrl } from "../src/redis.js";
-import { fail } from "./cli-context.js";
+import { fail, loadConfigOrExit } from "./cli-context.js";
 
-assertNodeVersion();
 const program = new Command("migrate")
   .description("Apply (up) or roll back (down) the SQL migrations in migrations/")
   .argument("[direction]", "up or down", "up")
@@ -18,13 +15,7 @@ if (direction !== "up" && direction !== "down") fail(`Unknown direction "${direc
 const steps = Number(stepsText);
 if (!Number.isInteger(steps) || steps < 1) fail("steps must be a positive whole number.");
 
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-})();
+const config = loadConfigOrExit();
 try {
   await ensureDatabaseExists(config.databaseUrl);
 } catch (error) {

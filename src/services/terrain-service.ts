@@ -20,6 +20,7 @@ import {
   landTerrain,
   type Biome,
   type ChunkTerrain,
+  type LandTerrain,
   type PackedChunk,
 } from "../domain/world/index.js";
 import { invalidInput, notFound } from "../errors.js";
@@ -73,14 +74,8 @@ export interface LandListing {
   leading_bidder_id: string | null;
 }
 
-/** `GET /lands/:x/:y`. */
-export interface LandView {
-  x: number;
-  y: number;
-  biome: Biome;
-  elevation: number;
-  color_hex: string;
-  price_bdt: number;
+/** `GET /lands/:x/:y`: the land's terrain and what is on it. */
+export interface LandDetails extends LandTerrain {
   land_id: string | null;
   owner: { user_id: string; username: string } | null;
   fenced: boolean;
@@ -274,7 +269,7 @@ export function createTerrainService(deps: {
      * purchase with its owner and active listing. Passcode hashes are never read.
      * @throws AppError INVALID_INPUT for non-integers, NOT_FOUND outside the world.
      */
-    async landAt(x: number, y: number): Promise<LandView> {
+    async landAt(x: number, y: number): Promise<LandDetails> {
       if (!Number.isInteger(x) || !Number.isInteger(y)) throw invalidInput("x and y must be integers.");
       const { world } = await worldConfig.current();
       if (!landExists(world, x, y)) throw notFound(`There is no land (${x}, ${y}) in this world.`);

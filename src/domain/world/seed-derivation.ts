@@ -10,6 +10,7 @@
  * moisture fields are independent. Only integer operations are used
  * (`Math.imul`, shifts, xor), which are exact on every platform.
  */
+import { fmix32 } from "../bit-mixing.js";
 
 /** Salt of the elevation field's seed. */
 export const ELEVATION_SEED_SALT = 1;
@@ -35,15 +36,4 @@ export function deriveNoiseSeed(worldSeed: number, salt: number): number {
   const low = worldSeed - high * TWO_POW_32; // in [0, 2^32)
   const saltMix = fmix32(Math.imul(salt + 1, GOLDEN_GAMMA));
   return fmix32((low ^ fmix32((high ^ saltMix) >>> 0)) >>> 0);
-}
-
-/** MurmurHash3's 32-bit finaliser: a bijection with full avalanche. */
-function fmix32(value: number): number {
-  let h = value >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
