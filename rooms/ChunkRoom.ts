@@ -11,6 +11,7 @@ import {
   FLOOD_CLOSE_CODE,
   RECONNECT_CLOSE_CODE,
   SERVER_RESTARTING_EVENT,
+  SHUTDOWN_NOTICE_MS,
   type ChunkMessage,
   type ChunkMessagePayload,
   type ResultMessage,
@@ -131,7 +132,9 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   /** A process stopping tells its clients to join again (another process will host the chunk). */
   override onBeforeShutdown() {
     this.broadcast(ServerMessage.EVENT, SERVER_RESTARTING_EVENT);
-    this.disconnect(RECONNECT_CLOSE_CODE).catch(() => undefined);
+    // A moment for the event to reach every client before the sockets close
+    // (the match maker waits for the rooms to dispose).
+    setTimeout(() => void this.disconnect(RECONNECT_CLOSE_CODE).catch(() => undefined), SHUTDOWN_NOTICE_MS);
   }
 
   override onUncaughtException(error: unknown, method: string) {

@@ -15,7 +15,7 @@ import {
   type ChatMessageView,
   type ResultMessage,
 } from "../src/protocol/room-messages.js";
-import { CHUNK_SIZE, RECONNECT_CLOSE_CODE, SERVER_RESTARTING_EVENT } from "../src/protocol/room-messages.js";
+import { CHUNK_SIZE, RECONNECT_CLOSE_CODE, SERVER_RESTARTING_EVENT, SHUTDOWN_NOTICE_MS } from "../src/protocol/room-messages.js";
 import { FloodDetector, HISTORY_ON_JOIN } from "../src/domain/chat/index.js";
 import type { AuthenticatedUser } from "../src/services/accounts-service.js";
 import type { ChatAccessVia, LandAccessState } from "../src/services/chat-access-service.js";
@@ -153,7 +153,9 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
   /** A process stopping tells its clients to join again (another process will host the chat). */
   override onBeforeShutdown() {
     this.broadcast(ServerMessage.EVENT, SERVER_RESTARTING_EVENT);
-    this.disconnect(RECONNECT_CLOSE_CODE).catch(() => undefined);
+    // A moment for the event to reach every client before the sockets close
+    // (the match maker waits for the rooms to dispose).
+    setTimeout(() => void this.disconnect(RECONNECT_CLOSE_CODE).catch(() => undefined), SHUTDOWN_NOTICE_MS);
   }
 
   override async onDispose() {

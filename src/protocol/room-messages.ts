@@ -209,6 +209,8 @@ export const ChatServerMessage = {
  * the client should join again: another process will host the room.
  */
 export const SERVER_RESTARTING_EVENT = { type: "server_restarting", reconnect: true } as const;
+/** How long a stopping room waits after SERVER_RESTARTING_EVENT before closing its connections. */
+export const SHUTDOWN_NOTICE_MS = 250;
 /** Close code telling a client to join again (Colyseus' MAY_TRY_RECONNECT). */
 export const RECONNECT_CLOSE_CODE = 4010;
 

@@ -7,7 +7,8 @@ import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
 import { resultCollector, sdkClient } from "../helpers/room-client.js";
 
-const environment = testEnvironment({ LOG_LEVEL: "info" });
+// The load below is one player buying as fast as answers come; the per-player limits are not under test here.
+const environment = testEnvironment({ LOG_LEVEL: "info", CHUNK_RATE_LIMIT_PER_SECOND: "100000", CHUNK_RATE_LIMIT_BURST: "100000" });
 let server: Spawned;
 let port: number;
 let db: pg.Pool;
