@@ -124,7 +124,7 @@ async function openLoop(buyers: Buyer[], phase: string, rate: number, durationMs
 export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?: number; baselineMs?: number } = {}) {
   const saturationMs = opts.saturationMs ?? 10_000;
   const halfLoadMs = opts.halfLoadMs ?? 6_000;
-  const server = await startBenchServer({ DATABASE_POOL_SIZE: String(DB_CONNECTIONS), WORKER_CONCURRENCY: "16" });
+  const server = await startBenchServer({ DATABASE_POOL_SIZE: String(DB_CONNECTIONS), WORKER_CONCURRENCY: "64" });
   try {
     const baseline = await bareTransactionLoop(server.environment.databaseUrl, opts.baselineMs ?? 8_000);
     const buyers = await connectBuyers(server);

@@ -143,6 +143,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
 
   private onLandChange(message: LandChangeMessage): void {
     if (message.land) this.applyLand(message.land);
+    for (const land of message.lands ?? []) this.applyLand(land);
     if (message.listing) this.applyListing(message.listing);
     for (const event of message.events ?? []) this.broadcast(ServerMessage.EVENT, event);
   }

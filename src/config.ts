@@ -43,7 +43,7 @@ const envSchema = z.object({
   ALLOWED_ORIGINS: commaList.default([]),
   TRUST_PROXY: booleanFromEnv.default(false),
   RUN_WORKERS: booleanFromEnv.default(true),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(9_000),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),

@@ -18,6 +18,8 @@ export type ListingPatch = Pick<
 
 export interface LandChangeMessage {
   land?: LandView;
+  /** Several lands of the chunk changed together (a group-committed batch of purchases). */
+  lands?: LandView[];
   /** Only the auction fields; applied to a land the room already shows. */
   listing?: ListingPatch;
   /** Room events to broadcast with the change (`sold`, `auction_extended`, …). */
@@ -40,9 +42,29 @@ export function createLandChangePublisher(deps: { pool: DatabasePool; lands: Lan
     }
   }
 
+  /** Announces lands whose committed state the caller already knows: one message per chunk. */
+  async function publishViews(lands: LandView[]): Promise<void> {
+    const byChannel = new Map<string, LandView[]>();
+    for (const land of lands) {
+      const channel = landChangesChannel(Math.floor(land.x / CHUNK_SIZE), Math.floor(land.y / CHUNK_SIZE));
+      byChannel.set(channel, [...(byChannel.get(channel) ?? []), land]);
+    }
+    await Promise.all(
+      [...byChannel].map(async ([channel, views]) => {
+        try {
+          const message: LandChangeMessage = { lands: views };
+          await deps.presence.publish(channel, message);
+        } catch (error) {
+          deps.logger.warn({ err: error, channel, lands: views.length }, "could not announce land changes");
+        }
+      }),
+    );
+  }
+
   return {
     /** Announces a land whose committed state the caller already knows. */
     publishView,
+    publishViews,
     /** Announces new auction fields of a listed land (see {@link ListingPatch}). */
     async publishListing(listing: ListingPatch): Promise<void> {
       try {
