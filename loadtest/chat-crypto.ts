@@ -8,30 +8,13 @@
  * who chat on the same land share one key, derived here from the run's seed
  * and the land id, as if they had agreed on it beforehand.
  */
-import { ENCRYPTION_VERSION, IV_BYTES } from "../src/domain/chat/index.js";
-
-export { ENCRYPTION_VERSION };
+// Sealing and opening are the protocol module's, shared with the browser client.
+export { ENCRYPTION_VERSION, decryptText, encryptText } from "../src/protocol/chat-cipher.js";
 
 export async function landChatKey(seed: number, landId: string): Promise<CryptoKey> {
   const material = new TextEncoder().encode(`vlw-loadtest-chat-key:${seed}:${landId}`);
   const raw = await crypto.subtle.digest("SHA-256", material);
   return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
-}
-
-export async function encryptText(key: CryptoKey, text: string): Promise<{ ciphertext: string; iv: string }> {
-  const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(text));
-  return { ciphertext: Buffer.from(sealed).toString("base64"), iv: Buffer.from(iv).toString("base64") };
-}
-
-/** @throws when the tag does not verify (wrong key or altered bytes). */
-export async function decryptText(key: CryptoKey, ciphertext: string, iv: string): Promise<string> {
-  const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: Buffer.from(iv, "base64") },
-    key,
-    Buffer.from(ciphertext, "base64"),
-  );
-  return new TextDecoder().decode(plain);
 }
 
 /** Caches one key per land for the whole run (importing a key costs a digest and an import). */

@@ -22,7 +22,7 @@ import { createAccountsService } from "./services/accounts-service.js";
 import { createAdminService } from "./services/admin-service.js";
 import { createHealthService } from "./services/health-service.js";
 import { createMetrics, type Metrics } from "./services/metrics.js";
-import { createRateLimiter, createTokenBucketLimiter } from "./services/rate-limits.js";
+import { createMessageRateLimiter, createRateLimiter } from "./services/rate-limits.js";
 import { createUsersRepository } from "./services/users-repository.js";
 import { createWorldConfigService } from "./services/world-config-service.js";
 import { createLandsRepository } from "./services/lands-repository.js";
@@ -45,6 +45,7 @@ import { adminRoutes } from "./http/routes/admin-routes.js";
 import { opsRoutes } from "./http/routes/ops-routes.js";
 import { worldRoutes } from "./http/routes/world-routes.js";
 import { marketRoutes } from "./http/routes/market-routes.js";
+import { webClientRoutes } from "./http/routes/web-client-routes.js";
 import { OneRoomPerIdRedisDriver } from "./matchmaking/one-room-per-id-driver.js";
 import { createJobQueues, startJobWorkers, type JobQueues, type JobWorkers } from "./queue/job-queues.js";
 import { provideRoomServices } from "../rooms/room-services.js";
@@ -264,7 +265,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }),
     market: services.market,
     presence: infra.presence,
-    chunkRateLimiter: createTokenBucketLimiter(infra.redis, config.queuePrefix, "chunk-messages", config.chunkRateLimit),
+    chunkRateLimiter: createMessageRateLimiter(infra.redis, config.queuePrefix, "chunk-messages", config.chunkRateLimit),
     worldConfig: services.worldConfig,
     chat: services.chat,
   });
@@ -293,6 +294,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           chatRoutes({ accounts: services.accounts, chat: services.chat }),
           worldRoutes({ terrain: services.terrain }),
           marketRoutes({ accounts: services.accounts, listingsQuery: services.listingsQuery }),
+          webClientRoutes(), // the browser client at `/`, after every API route
         ],
       });
     },
