@@ -26,6 +26,7 @@ import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
 import { authenticateJoin, joinRefusal, refusalFor } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
+import { wildcardMessage } from "./wildcard-message.js";
 import { LandChatState } from "./schema/LandChatState.js";
 
 /** Who joined, and the land their admission was checked for (a room must only take members admitted to its own land). */
@@ -115,7 +116,10 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
     this.land = land;
     this.sessionId = sessionId;
     this.counter = services.chat.sessions.participantCounter(sessionId);
-    this.onMessage("*", (client, type, message) => this.receive(client as ChatClient, String(type), message));
+    this.onMessage("*", (client, typeOrMessage, messageOrContext) => {
+      const { type, message } = wildcardMessage(typeOrMessage, messageOrContext);
+      this.receive(client as ChatClient, type, message);
+    });
 
     // Subscribe before loading, so a sale or fence change meanwhile is not missed.
     await this.presence.subscribe(
@@ -134,7 +138,7 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
     // joinById lets a client name any room while onAuth checked the land in its options.
     if (auth?.landId !== this.landId) throw joinRefusal(ErrorCode.FORBIDDEN);
     this.members.set(client.sessionId, {
-      flood: FloodDetector.forRate(services.chat.rateLimiter.limits.ratePerSecond),
+      flood: FloodDetector.forLimit(services.chat.rateLimiter.limits),
       dropping: false,
     });
     // Queued until the client confirms the join, and before any later broadcast.
@@ -215,14 +219,25 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
   }
 
   private async handle(client: ChatClient, type: string, message: unknown): Promise<StoredOutcome> {
-    if (!Object.hasOwn(chatMessageSchemas, type)) throw invalidInput(`Unknown message type "${type.slice(0, 40)}".`);
-    const messageType = type as ChatMessage;
-    const parsed = chatMessageSchemas[messageType].safeParse(message);
-    if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
     const user = client.auth;
     if (!user) throw unauthenticated();
-    const handler = this.actions[messageType] as ActionHandler<ChatMessage>;
-    return handler(user, parsed.data);
+    let refusal: AppError | undefined;
+    let parsed: { type: ChatMessage; payload: ChatMessagePayload<ChatMessage> } | undefined;
+    if (!Object.hasOwn(chatMessageSchemas, type)) {
+      refusal = invalidInput(`Unknown message type "${type.slice(0, 40)}".`);
+    } else {
+      const attempt = chatMessageSchemas[type as ChatMessage].safeParse(message);
+      if (attempt.success) parsed = { type: type as ChatMessage, payload: attempt.data };
+      else refusal = invalidInput(describeIssues(attempt.error));
+    }
+    if (!parsed) {
+      // Refused messages cost a parse's price too, so garbage is not free;
+      // valid ones are charged by their action, after the replay check.
+      if (!(await roomServices().chat.rateLimiter.take(user.userId, undefined))) throw rateLimited();
+      throw refusal!;
+    }
+    const handler = this.actions[parsed.type] as ActionHandler<ChatMessage>;
+    return handler(user, parsed.payload);
   }
 
   /**
@@ -248,7 +263,7 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
 
   private async relay(user: ChatAuth, payload: ChatMessagePayload<"msg">): Promise<StoredOutcome> {
     const { chat, logger } = roomServices();
-    if (!(await chat.rateLimiter.take(user.userId))) throw rateLimited();
+    if (!(await chat.rateLimiter.take(user.userId, "msg"))) throw rateLimited();
     const stored = await chat.messages.append({
       sessionId: this.sessionId,
       landId: this.landId,
@@ -274,7 +289,7 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
 
   private async deleteMessage(user: ChatAuth, payload: ChatMessagePayload<"delete">): Promise<StoredOutcome> {
     const { chat, logger } = roomServices();
-    if (!(await chat.rateLimiter.take(user.userId))) throw rateLimited();
+    if (!(await chat.rateLimiter.take(user.userId, "delete"))) throw rateLimited();
     const { message_id } = await chat.messages.delete(this.landId, payload.message_id, user.userId);
     this.history = this.history.filter((message) => message.message_id !== message_id);
     if (this.refilling) this.deletedWhileRefilling.add(message_id);

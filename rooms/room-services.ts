@@ -9,7 +9,8 @@ import type { AccountsService } from "../src/services/accounts-service.js";
 import type { Presence } from "@colyseus/core";
 import type { PurchaseRequester } from "../src/services/purchase-requester.js";
 import type { MarketService } from "../src/services/market-service.js";
-import type { TokenBucketLimiter } from "../src/services/rate-limits.js";
+import type { MessageRateLimiter } from "../src/services/rate-limits.js";
+import type { ChunkMessage } from "../src/protocol/room-messages.js";
 import type { LandOwnerService } from "../src/services/land-owner-service.js";
 import type { LandsRepository } from "../src/services/lands-repository.js";
 import type { Metrics } from "../src/services/metrics.js";
@@ -26,7 +27,8 @@ export interface RoomServices {
   purchases: PurchaseRequester;
   market: MarketService;
   presence: Presence;
-  chunkRateLimiter: TokenBucketLimiter;
+  /** Chunk-room messages per user, priced per message type, shared through Redis. */
+  chunkRateLimiter: MessageRateLimiter<ChunkMessage>;
   worldConfig: WorldConfigService;
   /** The land chat: access rules, batched message store, sessions, rate limit. */
   chat: ChatServices;

@@ -5,6 +5,7 @@
  * production.
  */
 import { z } from "zod";
+import type { ChatMessage, ChunkMessage } from "./protocol/room-messages.js";
 
 const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789";
 const DEV_PASSCODE_PEPPER = "dev-only-passcode-pepper-change-me-0123";
@@ -21,6 +22,49 @@ const commaList = z
       .map((item) => item.trim())
       .filter((item) => item.length > 0),
   );
+
+/**
+ * What each room message costs, in tokens of its room's per-user bucket
+ * (`*_RATE_LIMIT_PER_SECOND` / `*_BURST`): a type alone is limited to
+ * burst / cost at once and rate / cost sustained. Bids and chat lines are
+ * the frequent, cheap ones; land changes and listings are rare and write more.
+ * Malformed and unknown messages cost 1.
+ */
+export const DEFAULT_CHUNK_MESSAGE_COSTS: Readonly<Record<ChunkMessage, number>> = {
+  bid: 1,
+  buy: 2,
+  buy_listing: 2,
+  cancel_listing: 4,
+  list: 4,
+  fence: 4,
+  set_message: 4,
+};
+export const DEFAULT_CHAT_MESSAGE_COSTS: Readonly<Record<ChatMessage, number>> = {
+  msg: 1,
+  delete: 2,
+};
+
+/**
+ * `type=cost,type=cost`: overrides of some message types' costs; the types
+ * not named keep their default. An unknown type or a cost that is not a whole
+ * number from 1 to 1,000,000 is refused.
+ */
+function messageCosts<T extends string>(defaults: Readonly<Record<T, number>>) {
+  const types = Object.keys(defaults);
+  return z.string().transform((value, context) => {
+    const costs: Record<string, number> = { ...defaults };
+    for (const item of value.split(",").map((part) => part.trim()).filter((part) => part.length > 0)) {
+      const match = /^([a-z_]+)\s*=\s*(\d{1,7})$/.exec(item);
+      const cost = match ? Number(match[2]) : Number.NaN;
+      if (!match || !types.includes(match[1]!) || !(cost >= 1 && cost <= 1_000_000)) {
+        context.addIssue({ code: "custom", message: `"${item}" is not type=cost with a type among ${types.join(", ")} and a cost from 1 to 1000000` });
+        return z.NEVER;
+      }
+      costs[match[1]!] = cost;
+    }
+    return costs as Record<T, number>;
+  });
+}
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -54,6 +98,8 @@ const envSchema = z.object({
   CHUNK_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(40),
   CHAT_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(10),
   CHAT_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  CHUNK_RATE_LIMIT_COSTS: messageCosts(DEFAULT_CHUNK_MESSAGE_COSTS).default({ ...DEFAULT_CHUNK_MESSAGE_COSTS }),
+  CHAT_RATE_LIMIT_COSTS: messageCosts(DEFAULT_CHAT_MESSAGE_COSTS).default({ ...DEFAULT_CHAT_MESSAGE_COSTS }),
 });
 
 export type Config = {
@@ -85,10 +131,13 @@ export type Config = {
    * unless NODE_ENV=test.
    */
   faultSettlementDelayMs: number;
-  /** Chunk-room messages per user (per connection when anonymous), every process together: a token bucket. */
-  chunkRateLimit: { ratePerSecond: number; burst: number };
-  /** Land chat messages per user, every process together: a token bucket. */
-  chatRateLimit: { ratePerSecond: number; burst: number };
+  /**
+   * Chunk-room messages per user (per connection when anonymous), every
+   * process together: a token bucket from which each message takes its type's cost.
+   */
+  chunkRateLimit: { ratePerSecond: number; burst: number; costs: Record<ChunkMessage, number> };
+  /** Land chat messages per user, every process together: a token bucket from which each message takes its type's cost. */
+  chatRateLimit: { ratePerSecond: number; burst: number; costs: Record<ChatMessage, number> };
 };
 
 /** A setting that cannot be used; its message is one sentence for the operator. */
@@ -107,6 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid setting${problems.length > 1 ? "s" : ""}: ${problems.join("; ")} (see .env.example).`);
   }
   const e = parsed.data;
+  const unaffordable = [
+    ...overBurst("CHUNK_RATE_LIMIT_COSTS", e.CHUNK_RATE_LIMIT_COSTS, "CHUNK_RATE_LIMIT_BURST", e.CHUNK_RATE_LIMIT_BURST),
+    ...overBurst("CHAT_RATE_LIMIT_COSTS", e.CHAT_RATE_LIMIT_COSTS, "CHAT_RATE_LIMIT_BURST", e.CHAT_RATE_LIMIT_BURST),
+  ];
+  if (unaffordable.length > 0) throw new ConfigError(`Invalid settings: ${unaffordable.join("; ")} (see .env.example).`);
   if (e.NODE_ENV === "production") {
     const leftAtDefault = [
       e.JWT_SECRET === DEV_JWT_SECRET ? "JWT_SECRET" : undefined,
@@ -142,7 +196,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: { loginPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE, registerPerHour: e.REGISTER_RATE_LIMIT_PER_HOUR },
     argon2MemoryKib: e.ARGON2_MEMORY_KIB,
     faultSettlementDelayMs: e.NODE_ENV === "test" ? e.FAULT_SETTLEMENT_DELAY_MS : 0,
-    chunkRateLimit: { ratePerSecond: e.CHUNK_RATE_LIMIT_PER_SECOND, burst: e.CHUNK_RATE_LIMIT_BURST },
-    chatRateLimit: { ratePerSecond: e.CHAT_RATE_LIMIT_PER_SECOND, burst: e.CHAT_RATE_LIMIT_BURST },
+    chunkRateLimit: { ratePerSecond: e.CHUNK_RATE_LIMIT_PER_SECOND, burst: e.CHUNK_RATE_LIMIT_BURST, costs: e.CHUNK_RATE_LIMIT_COSTS },
+    chatRateLimit: { ratePerSecond: e.CHAT_RATE_LIMIT_PER_SECOND, burst: e.CHAT_RATE_LIMIT_BURST, costs: e.CHAT_RATE_LIMIT_COSTS },
   };
+}
+
+/** A message type that costs more than the whole burst could never be sent: refused at start-up. */
+function overBurst(costsName: string, costs: Record<string, number>, burstName: string, burst: number): string[] {
+  return Object.entries(costs)
+    .filter(([, cost]) => cost > burst)
+    .map(([type, cost]) => `${costsName}: ${type} costs ${cost}, more than ${burstName} (${burst}), so it could never be sent`);
 }

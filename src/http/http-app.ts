@@ -45,15 +45,22 @@ export function mountHttpApi(
       response.status(error.httpStatus).json({ error: error.toBody() });
       return;
     }
-    const bodyError = error as { type?: string; status?: number };
+    const bodyError = error as { type?: unknown; status?: unknown; statusCode?: unknown };
     if (bodyError.type === "entity.too.large") {
       response.status(413).json({
         error: { code: ErrorCode.INVALID_INPUT, message: `The body is larger than ${deps.bodyLimitBytes} bytes.` },
       });
       return;
     }
-    if (typeof bodyError.type === "string" && bodyError.status !== undefined && bodyError.status < 500) {
-      response.status(400).json({ error: { code: ErrorCode.INVALID_INPUT, message: "The body is not valid JSON." } });
+    // The body parser and router reject what they cannot read with a 4xx
+    // http-error: bad JSON, an unsupported charset or encoding, a compressed
+    // body that does not decompress (a zlib error, which carries no `type`),
+    // a malformed %-escape in the path. All are the client's: 400.
+    const clientStatus = typeof bodyError.status === "number" ? bodyError.status : bodyError.statusCode;
+    if (typeof clientStatus === "number" && clientStatus >= 400 && clientStatus < 500) {
+      const message =
+        bodyError.type === "entity.parse.failed" ? "The body is not valid JSON." : "The request could not be read (its body, encoding or path is malformed).";
+      response.status(400).json({ error: { code: ErrorCode.INVALID_INPUT, message } });
       return;
     }
     const body = toErrorBody(error);

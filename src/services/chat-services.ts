@@ -6,7 +6,8 @@ import { createChatMessageStore, type BatchSettings } from "./chat-message-store
 import { createChatSessions } from "./chat-sessions.js";
 import type { Metrics } from "./metrics.js";
 import type { PasscodeHasher } from "./passcode-hasher.js";
-import { createTokenBucketLimiter } from "./rate-limits.js";
+import type { ChatMessage } from "../protocol/room-messages.js";
+import { createMessageRateLimiter, type TokenBucketLimits } from "./rate-limits.js";
 
 /**
  * Everything the land chat needs, built once per process: who may read a
@@ -20,7 +21,7 @@ export function createChatServices(deps: {
   passcodes: PasscodeHasher;
   logger: Logger;
   metrics: Metrics;
-  rateLimit: { ratePerSecond: number; burst: number };
+  rateLimit: TokenBucketLimits & { costs: Readonly<Record<ChatMessage, number>> };
   batch?: Partial<BatchSettings>;
 }) {
   const { pool, redis, prefix, passcodes, logger, metrics } = deps;
@@ -28,8 +29,8 @@ export function createChatServices(deps: {
     access: createChatAccessService({ pool, redis, prefix, passcodes }),
     messages: createChatMessageStore({ pool, logger, metrics, ...(deps.batch ? { batch: deps.batch } : {}) }),
     sessions: createChatSessions({ pool, logger }),
-    /** `msg` and `delete` per user, every process together. */
-    rateLimiter: createTokenBucketLimiter(redis, prefix, "chat", deps.rateLimit),
+    /** Every chat message per user, priced by type (`msg`, `delete`, unparsed), every process together. */
+    rateLimiter: createMessageRateLimiter(redis, prefix, "chat", deps.rateLimit),
   };
 }
 export type ChatServices = ReturnType<typeof createChatServices>;

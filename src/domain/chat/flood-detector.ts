@@ -30,6 +30,19 @@ export class FloodDetector {
   }
 
   /**
+   * A detector for a token bucket of `ratePerSecond` with `burst`: flooding is
+   * more than `factor` times what the bucket admits over `windowMs` at its
+   * steady rate, or `factor` times its burst, whichever is more, so a client
+   * that spends its whole burst at once is never taken for a flooder, even
+   * when the sustained rate is low. With the default limits (burst at most
+   * the rate over 3 s) this is {@link forRate}.
+   */
+  static forLimit(limits: { ratePerSecond: number; burst: number }, factor = 3, windowMs = 3_000): FloodDetector {
+    const admittedOverWindow = Math.max(limits.ratePerSecond * (windowMs / 1000), limits.burst);
+    return new FloodDetector(Math.max(1, Math.ceil(factor * admittedOverWindow)), windowMs);
+  }
+
+  /**
    * Records one message received at `nowMs`.
    * @returns true when the messages within the window now exceed `threshold`.
    */
