@@ -114,7 +114,10 @@ export function violatedConstraint(error: unknown): string | undefined {
 
 const RETRYABLE_STATES = new Set(["40001", "40P01"]);
 
-/** True for errors that mean the database could not be reached or the connection died. */
+/**
+ * True for errors that mean the database (or Redis) could not be reached or
+ * the connection died: the caller answers UNAVAILABLE (try again), not INTERNAL.
+ */
 export function isConnectionFailure(error: unknown): boolean {
   const state = sqlState(error);
   if (state && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03")) return true;
@@ -124,6 +127,8 @@ export function isConnectionFailure(error: unknown): boolean {
     const code = (current as { code?: unknown }).code;
     if (name === "ConnectionError" || name === "BackendTerminatedError" || name === "BackendTerminatedUnexpectedlyError")
       return true;
+    // ioredis gives up on a command after its reconnect attempts during a Redis outage (rate limits, caches).
+    if (name === "MaxRetriesPerRequestError") return true;
     if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ETIMEDOUT") return true;
     current = (current as { cause?: unknown }).cause;
   }

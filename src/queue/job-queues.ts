@@ -19,6 +19,10 @@ const SWEEP_JOB = "sweep-overdue-auctions";
 /** How often the sweeper looks for auctions whose close job was lost or late. */
 export const AUCTION_SWEEP_INTERVAL_MS = 5_000;
 const DAY_MS = 24 * 3600 * 1000;
+/** How long a worker's lock on a purchase job lasts without renewal (renewed every half of it). */
+const PURCHASE_LOCK_MS = 10_000;
+/** How often workers look for purchase jobs whose worker stopped renewing its lock. */
+const PURCHASE_STALLED_CHECK_MS = 5_000;
 
 /**
  * The queues a server process writes to, and the event stream it waits on
@@ -80,7 +84,16 @@ export function startJobWorkers(config: Config, services: Services, connection: 
         if (job.name === PurchaseJob.LISTING_SALE) return services.settlements.buyListing(job.data as ListingSaleJob);
         throw new Error(`unknown purchase job ${job.name}`);
       },
-      { connection, prefix, concurrency: config.workerConcurrency },
+      {
+        connection,
+        prefix,
+        concurrency: config.workerConcurrency,
+        // A purchase takes milliseconds and replays its stored answer when run
+        // twice, so a dead worker's jobs can be taken over quickly: players are
+        // waiting for them (BullMQ's defaults leave them for up to a minute).
+        lockDuration: PURCHASE_LOCK_MS,
+        stalledInterval: PURCHASE_STALLED_CHECK_MS,
+      },
     ),
     QueueName.PURCHASES,
   );
@@ -104,9 +117,15 @@ export function startJobWorkers(config: Config, services: Services, connection: 
   );
   const auctionsQueue = new Queue(QueueName.AUCTIONS, { connection, prefix });
   auctionsQueue.on("error", () => undefined); // outages are logged once by the connection
-  void auctionsQueue
-    .upsertJobScheduler(SWEEP_JOB, { every: AUCTION_SWEEP_INTERVAL_MS }, { name: SWEEP_JOB, opts: { removeOnComplete: 100, removeOnFail: 100 } })
-    .catch((error: unknown) => logger.error({ err: error }, "could not schedule the auction sweeper"));
+  const scheduleSweeper = () =>
+    void auctionsQueue
+      .upsertJobScheduler(SWEEP_JOB, { every: AUCTION_SWEEP_INTERVAL_MS }, { name: SWEEP_JOB, opts: { removeOnComplete: 100, removeOnFail: 100 } })
+      .catch((error: unknown) => logger.error({ err: error }, "could not schedule the auction sweeper"));
+  scheduleSweeper();
+  // A Redis that comes back empty (no AOF, a failover to an empty replica)
+  // has lost the scheduler: put it back on every reconnection (an upsert is
+  // idempotent), or no auction would close until a worker restarted.
+  connection.on("ready", scheduleSweeper);
   // Start-up reconciliation: close what ended while no worker ran, relay what a crash left in the outbox.
   void services.settlements
     .overdueAuctions()
@@ -136,6 +155,7 @@ export function startJobWorkers(config: Config, services: Services, connection: 
 
   return {
     async close() {
+      connection.off("ready", scheduleSweeper);
       services.outbox.stop();
       await Promise.all([purchaseWorker.close(), auctionWorker.close(), maintenanceWorker.close()]);
       await Promise.all([maintenanceQueue.close(), auctionsQueue.close()]);

@@ -1,14 +1,11 @@
 import type { Redis } from "ioredis";
 import { sql, type DatabasePool } from "../db/database.js";
 
+import { withinTime } from "./time-limit.js";
+
 const TIMEOUT_MS = 2_000;
 
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), TIMEOUT_MS).unref()),
-  ]);
-}
+const withTimeout = <T>(promise: Promise<T>) => withinTime(promise, TIMEOUT_MS, "timed out");
 
 /** Checks that PostgreSQL and Redis answer, each within two seconds. */
 export function createHealthService(deps: { pool: DatabasePool; redis: Redis; isShuttingDown: () => boolean }) {

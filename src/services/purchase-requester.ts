@@ -5,6 +5,7 @@ import type { DatabasePool } from "../db/database.js";
 import type { FirstSaleJob } from "./first-sale-service.js";
 import type { ListingSaleJob } from "./settlement-service.js";
 import { findStoredOutcome, type StoredOutcome } from "./request-results.js";
+import { withinTime } from "./time-limit.js";
 import type { WorldConfigService } from "./world-config-service.js";
 
 export const PurchaseJob = {
@@ -35,13 +36,20 @@ export function createPurchaseRequester(deps: {
   timeoutMs: number;
 }) {
   async function enqueueAndWait(name: string, data: FirstSaleJob | ListingSaleJob): Promise<StoredOutcome> {
-    const queued = await deps.queue.add(name, data, {
-      jobId: requestJobId(data.userId, data.req),
-      attempts: 5,
-      backoff: { type: "exponential", delay: 200 },
-      removeOnComplete: { age: 3600, count: 50_000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
+    // The queue's connection waits out a Redis outage; the player should not.
+    const queued = await withinTime(
+      deps.queue.add(name, data, {
+        jobId: requestJobId(data.userId, data.req),
+        attempts: 5,
+        backoff: { type: "exponential", delay: 200 },
+        removeOnComplete: { age: 3600, count: 50_000 },
+        // A failed job is removed, so the same req sent again queues afresh
+        // (it would otherwise join the failed job and fail for as long as it is kept).
+        removeOnFail: true,
+      }),
+      deps.timeoutMs,
+      "The purchase could not be queued; send the same req again.",
+    );
     try {
       return (await queued.waitUntilFinished(deps.queueEvents, deps.timeoutMs)) as StoredOutcome;
     } catch (error) {
