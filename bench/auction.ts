@@ -53,7 +53,7 @@ async function singleConnectionBidLoop(databaseUrl: string, count: number) {
 }
 
 export async function benchAuction() {
-  const server = await startBenchServer(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {});
+  const server = await startBenchServer();
   try {
     const baselinePerSecond = await singleConnectionBidLoop(server.environment.databaseUrl, 1_000);
     const [seller, ...bidders] = await fundedPlayers(server, BIDDERS + 1, 50_000_000);

@@ -24,14 +24,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import type { AddressInfo } from "node:net";
-import WebSocket, { WebSocketServer } from "ws";
+import WebSocket from "ws";
 import type { Room } from "@colyseus/sdk";
 import { registerUser } from "../test/helpers/http-client.js";
 import { resultCollector, sdkClient } from "../test/helpers/room-client.js";
-import { spawnEntry } from "../test/helpers/processes.js";
 import type { ChatMessageView, ResultMessage } from "../src/protocol/room-messages.js";
-import { fundedPlayers, percentile, round, startBenchServer, type BenchServer } from "./bench-support.js";
+import { fundedPlayers, percentile, round, spawnBareWsServer, startBenchServer, type BenchServer } from "./bench-support.js";
 
 const CLIENTS = 100;
 const MESSAGE_BYTES = 1024;
@@ -161,34 +159,14 @@ async function chatClients(server: BenchServer, landId: string, log: DeliveryLog
 }
 
 // ---------------------------------------------------------------------------
-// The bare baseline: a `ws` server in its own process that sends every frame
-// it receives to every connected client, and raw `ws` clients.
-
-function runBareServer(maxPayload: number): void {
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", maxPayload });
-  wss.on("connection", (socket) => {
-    socket.on("message", (data: Buffer) => {
-      for (const client of wss.clients) client.send(data, { binary: true });
-    });
-  });
-  wss.on("listening", () => process.stdout.write(`${JSON.stringify({ port: (wss.address() as AddressInfo).port })}\n`));
-}
+// The bare baseline: `bench/bare-ws-server.ts` (every frame it receives goes
+// to every connected client) and raw `ws` clients.
 
 async function bareClients(frameBytes: number, log: DeliveryLog) {
-  const child = spawnEntry("bench/chat.ts", { NODE_ENV: "production" }, ["--bare-server"]);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const line = child.stdout().split("\n").find((text) => text.startsWith("{"));
-      if (line) {
-        clearInterval(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    }, 50);
-    void child.exited.then(() => reject(new Error(`the bare server exited: ${child.stderr()}`)));
-  });
+  const bare = await spawnBareWsServer();
   const senders: Sender[] = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, index) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+      const socket = new WebSocket(bare.url);
       await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
       const waiting = new Map<number, (ok: boolean) => void>();
       socket.on("message", (data: Buffer) => {
@@ -222,8 +200,7 @@ async function bareClients(frameBytes: number, log: DeliveryLog) {
     senders,
     async stop() {
       await Promise.all(senders.map((sender) => sender.close()));
-      child.child.kill("SIGTERM");
-      await child.exited;
+      await bare.stop();
     },
   };
 }
@@ -381,9 +358,7 @@ export async function benchChat(opts: { saturationMs?: number; halfLoadMs?: numb
   }
 }
 
-if (process.argv.includes("--bare-server")) {
-  runBareServer(64 * 1024);
-} else if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const result = await benchChat();
   console.table(result);
   console.log(JSON.stringify({ bench: "chat", ...result }));

@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import type { Room } from "@colyseus/sdk";
 import { resultCollector, sdkClient } from "../test/helpers/room-client.js";
-import { readCounter, round, startBenchServer, summarize, fundedPlayers, type BenchServer } from "./bench-support.js";
+import { processCpuSeconds, readCounter, round, startBenchServer, summarize, fundedPlayers, type BenchServer } from "./bench-support.js";
 
 const BUYERS = 100;
 const BUYERS_PER_CHUNK = 10;
@@ -95,6 +95,15 @@ async function connectBuyers(server: BenchServer): Promise<Buyer[]> {
   );
 }
 
+/** CPU seconds used so far by the server process and by the PostgreSQL backends serving its database. */
+async function cpuSeconds(server: BenchServer) {
+  const backends = await server.db.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+  );
+  const postgres = await Promise.all(backends.rows.map((row) => processCpuSeconds(row.pid).catch(() => 0)));
+  return { server: await processCpuSeconds(server.process.child.pid!), postgres: postgres.reduce((sum, value) => sum + value, 0) };
+}
+
 async function buyNext(buyer: Buyer, phase: string): Promise<{ ms: number; ok: boolean }> {
   const land = buyer.lands[buyer.sequence % buyer.lands.length]!;
   const req = `${phase}-${buyer.sequence++}`;
@@ -131,6 +140,7 @@ export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?:
     // Warm-up: one purchase per buyer.
     await Promise.all(buyers.map((buyer) => buyNext(buyer, "warm")));
 
+    const cpuBefore = await cpuSeconds(server);
     const retriesBefore = await readCounter(server.baseUrl, "vlw_db_serialization_retries_total", 'operation="first_sale"');
     const saturationLatencies: number[] = [];
     let saturationOk = 0;
@@ -146,6 +156,7 @@ export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?:
       }),
     );
     const saturationSeconds = (Date.now() - started) / 1000;
+    const cpuAfter = await cpuSeconds(server);
     const retries = (await readCounter(server.baseUrl, "vlw_db_serialization_retries_total", 'operation="first_sale"')) - retriesBefore;
 
     const purchasesPerSecond = saturationOk / saturationSeconds;
@@ -168,6 +179,9 @@ export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?:
       halfOfOwnRate: round(halfOfOwn.rate, 1),
       halfOfOwnP50Ms: round(halfOfOwn.p50, 1),
       halfOfOwnP99Ms: round(halfOfOwn.p99, 1),
+      // CPU per purchase is steadier than throughput on a shared machine: it says where the time goes.
+      serverCpuMsPerPurchase: round(((cpuAfter.server - cpuBefore.server) * 1000) / Math.max(1, saturationOk), 3),
+      postgresCpuMsPerPurchase: round(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / Math.max(1, saturationOk), 3),
       retriesPerCommit: round(retries / Math.max(1, saturationOk), 4),
       baselineRetriesPerCommit: round(baseline.retriesPerCommit, 4),
       buyers: BUYERS,

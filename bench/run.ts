@@ -10,6 +10,9 @@ import { benchChunkHttp } from "./chunk-http.js";
 import { benchPurchases } from "./purchases.js";
 import { benchAuction } from "./auction.js";
 import { benchChat } from "./chat.js";
+import { benchMatchmaking } from "./matchmaking.js";
+import { benchClientMemory } from "./client-memory.js";
+import { benchFanout } from "./fanout.js";
 import { startBenchServer } from "./bench-support.js";
 
 type Bench = () => Promise<Record<string, unknown>>;
@@ -27,6 +30,9 @@ const benches: Record<string, Bench> = {
   purchases: async () => ({ ...(await benchPurchases()) }),
   auction: async () => ({ ...(await benchAuction()) }),
   chat: async () => ({ ...(await benchChat()) }),
+  matchmaking: async () => ({ ...(await benchMatchmaking()) }),
+  "client-memory": async () => ({ ...(await benchClientMemory()) }),
+  fanout: async () => ({ ...(await benchFanout()) }),
 };
 
 const selected = process.argv.slice(2).filter((name) => !name.startsWith("-"));
