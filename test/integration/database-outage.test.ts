@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
+import { expectLedgerBalanced } from "../helpers/ledger.js";
 import { apiClient } from "../helpers/http-client.js";
 import { registerAdmin } from "../helpers/accounts.js";
 import { leaveAll } from "../helpers/room-client.js";
@@ -42,5 +43,6 @@ describe("PostgreSQL connections cut during load", () => {
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
     expect(await owner.send("set_message", { x: 3, y: 3, text: "after the outage" })).toMatchObject({ ok: true });
     expect(await owner.send("buy", { x: 4, y: 3 })).toMatchObject({ ok: true });
+    await expectLedgerBalanced(server.environment.databaseUrl);
   }, 60_000);
 });

@@ -6,13 +6,13 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { dropDatabase, testEnvironment, type TestEnvironment } from "../helpers/test-server.js";
-import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
-import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
+import { freePort, type Spawned } from "../helpers/processes.js";
+import { registerUser, type ApiClient } from "../helpers/http-client.js";
+import { startSpawnedServer } from "../helpers/spawned-server.js";
 import { fund } from "../helpers/accounts.js";
 import { eventually, leaveAll, resultCollector, sdkClient } from "../helpers/room-client.js";
 import { sendUntilAnswered, type ResentRequest } from "../helpers/resending-sender.js";
-import { createDatabase } from "../../src/db/database.js";
-import { checkLedger } from "../../src/services/ledger-checker.js";
+import { expectLedgerBalanced } from "../helpers/ledger.js";
 
 // Issue #7: Redis restarted under load. The shared Redis keeps nothing on
 // disk, so this test runs its own on a spare port, with an append-only file
@@ -77,16 +77,9 @@ beforeAll(async () => {
     CHUNK_RATE_LIMIT_BURST: "100000",
     LOG_LEVEL: "warn",
   });
-  const port = await freePort();
-  server = spawnEntry("src/main.ts", { ...environment.env, PORT: String(port) }); // workers in-process
-  baseUrl = `http://127.0.0.1:${port}`;
-  wsUrl = `ws://127.0.0.1:${port}`;
-  await waitForHttpOk(`${baseUrl}/health`, 30_000);
-  api = apiClient(baseUrl);
-  db = new pg.Pool({ connectionString: environment.databaseUrl, max: 2 });
-  const admin = await registerUser(api, "admin");
-  await db.query("UPDATE users SET role = 'admin' WHERE user_id = $1", [admin.userId]); // as `npm run admin:create` does
-  adminToken = admin.token;
+  const spawned = await startSpawnedServer(environment); // workers in-process
+  server = spawned.process;
+  ({ baseUrl, wsUrl, api, db, adminToken } = spawned);
 }, 60_000);
 
 afterAll(async () => {
@@ -222,11 +215,6 @@ describe("Redis restarted during load", () => {
     expect(lost.map(({ request, phase }) => `${phase}: ${request.payload.req}`)).toEqual([]);
     expect(acknowledged.map((a) => a.phase)).toEqual(expect.arrayContaining(["before", "after"]));
 
-    const pool = await createDatabase({ url: environment.databaseUrl, poolSize: 1, statementTimeoutMs: 10_000 });
-    try {
-      expect((await checkLedger(pool)).problems).toEqual([]);
-    } finally {
-      await pool.end();
-    }
+    await expectLedgerBalanced(environment.databaseUrl);
   }, 150_000);
 });

@@ -2,13 +2,13 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
-import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
-import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
+import { spawnEntry, type Spawned } from "../helpers/processes.js";
+import { registerUser, type ApiClient } from "../helpers/http-client.js";
+import { startSpawnedServer } from "../helpers/spawned-server.js";
 import { fund } from "../helpers/accounts.js";
 import { eventually, leaveAll, resultCollector, sdkClient } from "../helpers/room-client.js";
 import { sendUntilAnswered, wasRetried, type ResentRequest } from "../helpers/resending-sender.js";
-import { createDatabase } from "../../src/db/database.js";
-import { checkLedger } from "../../src/services/ledger-checker.js";
+import { expectLedgerBalanced } from "../helpers/ledger.js";
 
 // Issue #7: a worker SIGKILLed with about a thousand purchases and bids in
 // flight. The server runs without workers (RUN_WORKERS=false), so every
@@ -40,17 +40,10 @@ function startWorker() {
 }
 
 beforeAll(async () => {
-  globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
-  const port = await freePort();
-  running.push(spawnEntry("src/main.ts", { ...environment.env, PORT: String(port), RUN_WORKERS: "false" }));
-  await waitForHttpOk(`http://127.0.0.1:${port}/health`, 30_000);
+  const server = await startSpawnedServer(environment, { RUN_WORKERS: "false" });
+  running.push(server.process);
   startWorker();
-  api = apiClient(`http://127.0.0.1:${port}`);
-  wsUrl = `ws://127.0.0.1:${port}`;
-  db = new pg.Pool({ connectionString: environment.databaseUrl, max: 2 });
-  const admin = await registerUser(api, "admin");
-  await db.query("UPDATE users SET role = 'admin' WHERE user_id = $1", [admin.userId]); // as `npm run admin:create` does
-  adminToken = admin.token;
+  ({ api, wsUrl, db, adminToken } = server);
 }, 60_000);
 
 afterAll(async () => {
@@ -263,11 +256,6 @@ describe("a worker SIGKILLed with a thousand purchases and bids in flight", () =
     expect((await db.query("SELECT owner_id FROM lands WHERE x = 10 AND y = 3")).rows[0].owner_id).toBe(winner.userId);
 
     expect(await totalMoney()).toBe(moneyBefore);
-    const pool = await createDatabase({ url: environment.databaseUrl, poolSize: 1, statementTimeoutMs: 10_000 });
-    try {
-      expect((await checkLedger(pool)).problems).toEqual([]);
-    } finally {
-      await pool.end();
-    }
+    await expectLedgerBalanced(environment.databaseUrl);
   }, 180_000);
 });

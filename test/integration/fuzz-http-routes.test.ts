@@ -1,13 +1,12 @@
 import http from "node:http";
 import querystring from "node:querystring";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { registerAdmin } from "../helpers/accounts.js";
+import { forcedGc, settledHeap } from "../helpers/fuzz-support.js";
 import { ErrorCode, HTTP_STATUS_BY_CODE } from "../../src/protocol/error-codes.js";
 import {
   adminConfigPatch,
@@ -464,19 +463,6 @@ async function counterSnapshot(): Promise<Record<string, string | null>> {
   const snapshot: Record<string, string | null> = {};
   for (const key of keys) snapshot[key] = (await redis.type(key)) === "string" ? await redis.get(key) : await redis.type(key);
   return snapshot;
-}
-
-/** The V8 collector, exposed at run time (vitest's worker is not started with --expose-gc). */
-function forcedGc(): () => void {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-}
-async function settledHeap(gc: () => void): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return process.memoryUsage().heapUsed;
 }
 
 async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -1,5 +1,3 @@
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
@@ -7,6 +5,7 @@ import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund, registerAdmin } from "../helpers/accounts.js";
 import { eventually, leaveAll, resultCollector, sdkClient } from "../helpers/room-client.js";
+import { forcedGc, hostileValue, settledHeap } from "../helpers/fuzz-support.js";
 import { chatMessageSchemas, reqSchema, type ResultMessage } from "../../src/protocol/room-messages.js";
 
 /**
@@ -53,23 +52,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const nasty = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small" },
-    fc.string({ maxLength: 40 }),
-    fc.string({ minLength: 500, maxLength: 3_000 }),
-    fc.integer(),
-    fc.double(),
-    fc.constantFrom(Number.NaN, Infinity, -Infinity, 2 ** 64, -0, Number.MAX_SAFE_INTEGER + 2),
-    fc.boolean(),
-    fc.constant(null),
-    fc.uint8Array({ maxLength: 64 }),
-    fc.array(tie("value"), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("__proto__", "constructor", "prototype", "req", "v", "iv")), tie("value"), {
-      maxKeys: 5,
-    }),
-  ),
-})).value;
+const nasty = hostileValue(["req", "v", "iv"]);
 
 const deeplyNested = fc.integer({ min: 50, max: 400 }).map((depth) => {
   let value: unknown = { req: "deep" };
@@ -127,18 +110,6 @@ async function storedState() {
   const redis = server.server.services.redis;
   const passcodeKeys = (await redis.keys(`${server.environment.queuePrefix}:chat:*`)).sort();
   return { messages: messages.rows[0], sessions: sessions.rows[0].n, passcodeKeys };
-}
-
-function forcedGc(): () => void {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-}
-async function settledHeap(gc: () => void): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return process.memoryUsage().heapUsed;
 }
 
 describe("fuzzing the land chat room", () => {

@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { expectLedgerBalanced } from "../helpers/ledger.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
@@ -77,5 +78,6 @@ describe("SIGTERM during load", () => {
       const owner = await db.query("SELECT owner_id FROM lands WHERE x = $1 AND y = $2", [purchase.x, purchase.y]);
       expect(owner.rows[0]?.owner_id).toBe(purchase.userId);
     }
+    await expectLedgerBalanced(environment.databaseUrl);
   }, 60_000);
 });

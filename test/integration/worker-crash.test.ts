@@ -2,12 +2,12 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
-import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
-import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
+import { spawnEntry, type Spawned } from "../helpers/processes.js";
+import { registerUser, type ApiClient } from "../helpers/http-client.js";
+import { startSpawnedServer } from "../helpers/spawned-server.js";
 import { fund } from "../helpers/accounts.js";
 import { eventually, resultCollector, sdkClient, leaveAll } from "../helpers/room-client.js";
-import { createDatabase } from "../../src/db/database.js";
-import { checkLedger } from "../../src/services/ledger-checker.js";
+import { expectLedgerBalanced } from "../helpers/ledger.js";
 
 const environment = testEnvironment();
 const running: Spawned[] = [];
@@ -24,17 +24,9 @@ function startWorker(extra: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
-  const port = await freePort();
-  const server = spawnEntry("src/main.ts", { ...environment.env, PORT: String(port), RUN_WORKERS: "false" });
-  running.push(server);
-  await waitForHttpOk(`http://127.0.0.1:${port}/health`, 20_000);
-  api = apiClient(`http://127.0.0.1:${port}`);
-  wsUrl = `ws://127.0.0.1:${port}`;
-  db = new pg.Pool({ connectionString: environment.databaseUrl, max: 2 });
-  const admin = await registerUser(api, "admin");
-  await db.query("UPDATE users SET role = 'admin' WHERE user_id = $1", [admin.userId]); // as `npm run admin:create` does
-  adminToken = admin.token;
+  const server = await startSpawnedServer(environment, { RUN_WORKERS: "false" });
+  running.push(server.process);
+  ({ api, wsUrl, db, adminToken } = server);
 }, 60_000);
 
 afterAll(async () => {
@@ -96,11 +88,6 @@ describe("a worker killed in the middle of settling", () => {
     expect(winner.rows[0]).toEqual({ balance_bdt: String(100_000 - 500), held_bdt: "0" });
     expect((await db.query("SELECT owner_id FROM lands WHERE x = 12 AND y = 12")).rows[0].owner_id).toBe(bidder.userId);
     expect(Number((await db.query("SELECT sum(balance_bdt) AS t FROM account_balances")).rows[0].t)).toBe(moneyBefore);
-    const pool = await createDatabase({ url: environment.databaseUrl, poolSize: 1, statementTimeoutMs: 10_000 });
-    try {
-      expect((await checkLedger(pool)).problems).toEqual([]);
-    } finally {
-      await pool.end();
-    }
+    await expectLedgerBalanced(environment.databaseUrl);
   }, 90_000);
 });
