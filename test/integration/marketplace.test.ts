@@ -148,6 +148,44 @@ describe("auctions", () => {
     expect(bids.rows.map((row) => row.status)).toEqual(["outbid", "outbid", "won"]);
   }, 30_000);
 
+  it("a watcher's view of an auction never goes back: every patch shows a price at least the one before", async () => {
+    const seller = await player();
+    const bob = await player();
+    const carol = await player();
+    const watcher = await player();
+    await buyLand(seller, 6, 20);
+    const listed = await seller.send("list", { x: 6, y: 20, type: "auction", price_bdt: 500, duration_s: 10, auto_extend: true, auto_extend_s: 20 });
+    const listingId = (listed.data as { listing_id: string }).listing_id;
+    await eventually(() => landState(watcher, 6, 20)?.listing_id === listingId);
+    const seen: Array<{ price: number; leader: string }> = [];
+    watcher.room.onStateChange(() => {
+      const land = landState(watcher, 6, 20);
+      if (land?.listing_id === listingId) seen.push({ price: land.price_bdt, leader: land.highest_bidder_id });
+    });
+
+    // A bidding war inside the soft-close window (every bid extends the end), with raises by the
+    // leader and by the runner-up, some sent together.
+    let maximum = 500;
+    for (let round = 0; round < 8; round++) {
+      maximum += 300;
+      const [first, second] = round % 2 === 0 ? [bob, carol] : [carol, bob];
+      await Promise.all([
+        first.send("bid", { listing_id: listingId, amount_bdt: maximum }),
+        second.send("bid", { listing_id: listingId, amount_bdt: maximum + 100 }),
+      ]);
+      await first.send("bid", { listing_id: listingId, amount_bdt: maximum + 250 });
+    }
+    const final = (await server.db.query("SELECT current_price_bdt FROM listings WHERE listing_id = $1", [listingId])).rows[0];
+    await eventually(() => landState(watcher, 6, 20)?.price_bdt === Number(final.current_price_bdt), 10_000);
+    await sleep(500); // anything late would arrive now
+
+    expect(seen.length).toBeGreaterThan(1);
+    const backwards = seen.filter((view, index) => index > 0 && view.price < seen[index - 1]!.price);
+    expect(backwards).toEqual([]);
+    expect(seen.every((view) => view.price <= 500 || view.leader !== "")).toBe(true);
+    expect(seen.at(-1)!.price).toBe(Number(final.current_price_bdt));
+  }, 60_000);
+
   it("a reserve that is not met: the auction expires and every hold is released", async () => {
     const seller = await player();
     const bidder = await player();
