@@ -153,13 +153,13 @@ describe("auctions", () => {
     const bob = await player();
     const carol = await player();
     const watcher = await player();
-    await buyLand(seller, 6, 20);
-    const listed = await seller.send("list", { x: 6, y: 20, type: "auction", price_bdt: 500, duration_s: 10, auto_extend: true, auto_extend_s: 20 });
+    await buyLand(seller, 12, 20);
+    const listed = await seller.send("list", { x: 12, y: 20, type: "auction", price_bdt: 500, duration_s: 10, auto_extend: true, auto_extend_s: 20 });
     const listingId = (listed.data as { listing_id: string }).listing_id;
-    await eventually(() => landState(watcher, 6, 20)?.listing_id === listingId);
+    await eventually(() => landState(watcher, 12, 20)?.listing_id === listingId);
     const seen: Array<{ price: number; leader: string }> = [];
     watcher.room.onStateChange(() => {
-      const land = landState(watcher, 6, 20);
+      const land = landState(watcher, 12, 20);
       if (land?.listing_id === listingId) seen.push({ price: land.price_bdt, leader: land.highest_bidder_id });
     });
 
@@ -176,7 +176,7 @@ describe("auctions", () => {
       await first.send("bid", { listing_id: listingId, amount_bdt: maximum + 250 });
     }
     const final = (await server.db.query("SELECT current_price_bdt FROM listings WHERE listing_id = $1", [listingId])).rows[0];
-    await eventually(() => landState(watcher, 6, 20)?.price_bdt === Number(final.current_price_bdt), 10_000);
+    await eventually(() => landState(watcher, 12, 20)?.price_bdt === Number(final.current_price_bdt), 10_000);
     await sleep(500); // anything late would arrive now
 
     expect(seen.length).toBeGreaterThan(1);
