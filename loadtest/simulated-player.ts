@@ -20,6 +20,7 @@ import {
   type ResultMessage,
   type ChunkLandState,
 } from "../src/protocol/room-messages.js";
+import { unpackBytes, type PackedChunk } from "../src/domain/world/packed-chunk.js";
 import type { Account } from "./accounts.js";
 import { ENCRYPTION_VERSION, decryptText, encryptText, type ChatKeyring } from "./chat-crypto.js";
 import { chunkKey, chunkOfLand, planChunkMoves, type ChunkGrid } from "./chunk-hysteresis.js";
@@ -396,15 +397,8 @@ export class SimulatedPlayer {
       const text = await response.text();
       recorder.http("chunk_terrain", performance.now() - started, response.status, Buffer.byteLength(text));
       if (response.status !== 200) return;
-      const packed = JSON.parse(text) as {
-        x0: number;
-        y0: number;
-        width: number;
-        height: number;
-        biomes: string[];
-        biome: string;
-        price_by_biome: Record<string, number>;
-      };
+      const packed = JSON.parse(text) as PackedChunk;
+      const { biomes, biome } = unpackBytes(packed); // checks the shape as well
       this.terrain.delete(key);
       this.terrain.set(key, {
         etag: response.headers.get("etag"),
@@ -414,8 +408,8 @@ export class SimulatedPlayer {
         y0: packed.y0,
         width: packed.width,
         height: packed.height,
-        biomes: packed.biomes,
-        biome: new Uint8Array(Buffer.from(packed.biome, "base64")),
+        biomes,
+        biome,
         priceByBiome: packed.price_by_biome,
       });
       if (this.terrain.size > TERRAIN_CACHE_CHUNKS) this.terrain.delete(this.terrain.keys().next().value!);

@@ -7,25 +7,12 @@
  * server never calls this: it only relays what comes out of it.
  */
 import { ENCRYPTION_VERSION, IV_BYTES } from "../domain/chat/index.js";
+import { base64ToBytes, bytesToBase64 } from "../domain/base64.js";
 
-export { ENCRYPTION_VERSION };
+export { ENCRYPTION_VERSION, base64ToBytes, bytesToBase64 };
 
 /** Raw AES-256 key length in bytes. */
 export const CHAT_KEY_BYTES = 32;
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  // Chunked: String.fromCharCode with a whole 16 KiB array would overflow the argument stack on some engines.
-  for (let i = 0; i < bytes.length; i += 0x2000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x2000));
-  return btoa(binary);
-}
-
-export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** URL-safe, unpadded base64: the form a key takes inside a link's fragment. */
 export function bytesToBase64Url(bytes: Uint8Array): string {

@@ -72,20 +72,22 @@ export function createFirstSaleExecutor(deps: {
   /** Decides a batch under the config in force; `"config_changed"` when it changed since it was read. */
   async function attempt(jobs: FirstSaleJob[]): Promise<Array<FirstSaleResult | { outside: true }> | "config_changed"> {
     const { world, version } = await deps.worldConfig.current();
-    const inside = jobs.filter((job) => landExists(world, job.x, job.y));
-    const purchases = inside.map((job) => {
-      const terrain = landTerrain(world, job.x, job.y);
-      return {
-        user_id: job.userId,
-        req: job.req,
-        x: job.x,
-        y: job.y,
-        biome: terrain.biome,
-        elevation: terrain.elevation,
-        color_hex: terrain.color_hex,
-        price_bdt: terrain.price_bdt,
-      };
-    });
+    const inside = jobs.map((job) => landExists(world, job.x, job.y));
+    const purchases = jobs
+      .filter((_, index) => inside[index])
+      .map((job) => {
+        const terrain = landTerrain(world, job.x, job.y);
+        return {
+          user_id: job.userId,
+          req: job.req,
+          x: job.x,
+          y: job.y,
+          biome: terrain.biome,
+          elevation: terrain.elevation,
+          color_hex: terrain.color_hex,
+          price_bdt: terrain.price_bdt,
+        };
+      });
     const decided =
       purchases.length === 0
         ? []
@@ -98,7 +100,7 @@ export function createFirstSaleExecutor(deps: {
           );
     if (decided.some((result) => result.config_changed)) return "config_changed";
     let next = 0;
-    return jobs.map((job) => (landExists(world, job.x, job.y) ? decided[next++]! : { outside: true as const }));
+    return inside.map((isInside) => (isInside ? decided[next++]! : { outside: true as const }));
   }
 
   async function executeBatch(jobs: FirstSaleJob[]): Promise<BatchOutcome[]> {

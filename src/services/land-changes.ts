@@ -47,7 +47,9 @@ export function createLandChangePublisher(deps: { pool: DatabasePool; lands: Lan
     const byChannel = new Map<string, LandView[]>();
     for (const land of lands) {
       const channel = landChangesChannel(Math.floor(land.x / CHUNK_SIZE), Math.floor(land.y / CHUNK_SIZE));
-      byChannel.set(channel, [...(byChannel.get(channel) ?? []), land]);
+      const views = byChannel.get(channel);
+      if (views) views.push(land);
+      else byChannel.set(channel, [land]);
     }
     await Promise.all(
       [...byChannel].map(async ([channel, views]) => {

@@ -1,11 +1,10 @@
 /**
  * Decodes the packed chunk of `GET /world/chunks/:cx/:cy` (format
  * `vlw-chunk-1`, docs/WORLD.md) in the browser. The shape is the server's own
- * type; the server's decoder uses Node's Buffer, so the bytes are unpacked
- * here with atob.
+ * type, and the bytes are unpacked (and checked) by the project's own
+ * `unpackBytes`.
  */
-import type { PackedChunk } from "../../src/domain/world/packed-chunk.js";
-import { base64ToBytes } from "../../src/protocol/chat-cipher.js";
+import { unpackBytes, type PackedChunk } from "../../src/domain/world/packed-chunk.js";
 
 export interface ChunkTerrain {
   cx: number;
@@ -24,18 +23,9 @@ export interface ChunkTerrain {
   priceByBiome: Record<string, number>;
 }
 
-const FORMAT: PackedChunk["format"] = "vlw-chunk-1";
-
 /** @throws TypeError if the answer is not a well-formed packed chunk. */
 export function decodePackedChunk(packed: PackedChunk): ChunkTerrain {
-  if (packed?.format !== FORMAT) throw new TypeError(`the server sent a chunk in an unknown format (${String(packed?.format)})`);
-  const lands = packed.width * packed.height;
-  const biome = base64ToBytes(packed.biome);
-  const elevation = base64ToBytes(packed.elevation);
-  const color = base64ToBytes(packed.color);
-  if (biome.length !== lands || elevation.length !== 2 * lands || color.length !== 3 * lands) {
-    throw new TypeError("the server sent a chunk whose arrays do not match its size");
-  }
+  const { biome, elevation, color } = unpackBytes(packed);
   return {
     cx: packed.cx,
     cy: packed.cy,

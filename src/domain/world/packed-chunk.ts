@@ -3,7 +3,7 @@
  * base64 strings instead of a thousand land objects (~8.5 KB vs ~108 KB for a
  * full 32 × 32 chunk). The format is specified in docs/WORLD.md.
  */
-import { Buffer } from "node:buffer";
+import { base64ToBytes, bytesToBase64 } from "../base64.js";
 import type { ChunkTerrain } from "./chunk-generator.js";
 import { rgbToHex } from "./terrain-colors.js";
 import type { LandTerrain } from "./land-terrain.js";
@@ -133,16 +133,17 @@ export function quantizeElevations(elevations: Float32Array): Uint8Array {
   return bytes;
 }
 
-function bytesToBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
-
 function base64Field(packed: PackedChunk, key: "biome" | "elevation" | "color", expectedLength: number): Uint8Array {
   const text = packed[key];
   if (typeof text !== "string") throw new TypeError(`packed chunk field ${key} must be a base64 string`);
-  const bytes = Buffer.from(text, "base64");
+  let bytes: Uint8Array;
+  try {
+    bytes = base64ToBytes(text);
+  } catch {
+    throw new TypeError(`packed chunk field ${key} is not base64`);
+  }
   if (bytes.length !== expectedLength) {
     throw new TypeError(`packed chunk field ${key} holds ${bytes.length} bytes, expected ${expectedLength}`);
   }
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  return bytes;
 }
