@@ -57,3 +57,9 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Kills spawned processes outright (test teardown) and waits until each has exited. */
+export async function killAll(spawned: readonly Spawned[]): Promise<void> {
+  for (const one of spawned) one.child.kill("SIGKILL");
+  await Promise.all(spawned.map((one) => one.exited));
+}

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
-import { spawnEntry, type Spawned } from "../helpers/processes.js";
+import { killAll, spawnEntry, type Spawned } from "../helpers/processes.js";
 import { registerUser, type ApiClient } from "../helpers/http-client.js";
 import { startSpawnedServer } from "../helpers/spawned-server.js";
 import { fund } from "../helpers/accounts.js";
@@ -31,8 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await leaveAll(rooms);
-  for (const process of running) process.child.kill("SIGKILL");
-  await Promise.all(running.map((process) => process.exited));
+  await killAll(running);
   await db?.end();
   await dropDatabase(environment.databaseName);
 });
