@@ -16,6 +16,8 @@ export interface MarketActor {
 }
 
 const failure = (code: ErrorCode, message: string): StoredOutcome => ({ ok: false, error: { code, message } });
+const insufficientFunds = (amountBdt: number) =>
+  ({ ok: false, error: { code: ErrorCode.INSUFFICIENT_FUNDS, message: `Your available funds do not cover a bid of ${amountBdt} BDT.` } }) as const;
 
 export const auctionRow = z.object({
   listing_id: z.string(),
@@ -84,11 +86,11 @@ interface PendingBid {
   reject: (error: unknown) => void;
 }
 
-const placeBidResult = z.object({
-  status: z.enum(["applied", "stale", "insufficient_funds", "refused", "replayed"]),
-  land_id: z.string().optional(),
-  outbox_ids: z.array(z.number()).optional(),
-  updated_at_ms: z.number().optional(),
+/** What `apply_bid_batch` (migration 013) answers: one status per element, in order, and the batch's effects. */
+const bidBatchResult = z.object({
+  results: z.array(z.object({ status: z.enum(["applied", "stale", "insufficient_funds", "refused", "replayed"]) })),
+  outbox_ids: z.array(z.number()),
+  updated_at_ms: z.number().nullable(),
 });
 
 export function createMarketService(deps: {
@@ -106,7 +108,7 @@ export function createMarketService(deps: {
   const draining = new Set<string>();
   /**
    * The auction state this process's single writer last saw for each listing.
-   * A decision made from a stale copy is refused by `place_bid` (another
+   * A decision made from a stale copy is refused by `apply_bid_batch` (another
    * process settled, sold or cancelled it), and the state is then reloaded.
    */
   const auctionCache = new Map<string, { row: AuctionRow; state: ReturnType<typeof toAuctionState> }>();
@@ -247,17 +249,6 @@ export function createMarketService(deps: {
     },
   };
 
-  /** Stores a refusal as the req's answer (so a replay gives the same answer) and returns it. */
-  async function refuse(actor: MarketActor, req: string, outcome: StoredOutcome): Promise<StoredOutcome> {
-    const result = outcome.ok ? null : outcome.error;
-    const inserted = await pool.maybeOneFirst(sql.type(z.object({ req: z.string() }))`
-      INSERT INTO request_results (user_id, req, action, ok, result)
-      VALUES (${actor.userId}, ${req}, 'bid', false, ${sql.jsonb(result as never)})
-      ON CONFLICT (user_id, req) DO NOTHING RETURNING req`);
-    if (inserted) return outcome;
-    return (await findStoredOutcome(pool, actor.userId, req)) ?? outcome;
-  }
-
   /** Commits the listing's queued bids, a batch at a time, until none are left. */
   async function drainBids(listingId: string): Promise<void> {
     draining.add(listingId);
@@ -282,9 +273,9 @@ export function createMarketService(deps: {
   /**
    * Decides each bid in turn from the auction state this writer holds (each
    * decision builds on the one before) and applies them all with one
-   * `place_bids` statement. No stored answer is looked up first: place_bid
-   * refuses to answer a req twice and a refusal is stored only for a new req,
-   * so a repeated req always gets its first answer.
+   * `apply_bid_batch` statement (migration 013). No stored answer is looked
+   * up first: the statement claims each req before acting on it and stores a
+   * refusal only for a new req, so a repeated req always gets its first answer.
    */
   async function applyBids(listingId: string, batch: PendingBid[]): Promise<void> {
     let remaining = batch;
@@ -292,12 +283,19 @@ export function createMarketService(deps: {
       const entry = (attempt === 0 ? auctionCache.get(listingId) : undefined) ?? (await loadAuction(listingId));
       let state = entry?.state;
       const plans = remaining.map((bid) => {
-        const refusal = (code: ErrorCode, message: string) => ({ bid, failure: failure(code, message) });
+        // A refusal decided from the auction state (not from the listing row
+        // alone) carries that state's bid count: if an earlier bid of the
+        // batch is not applied, that state never happened and it is decided again.
+        const refusal = (code: ErrorCode, message: string, decidedFromBidCount?: number) => ({
+          bid,
+          failure: failure(code, message),
+          decidedFromBidCount,
+        });
         if (!entry || !state) return refusal(ErrorCode.NOT_FOUND, "No such listing.");
         if (entry.row.type !== "auction") return refusal(ErrorCode.NOT_FOR_SALE, "Only auctions take bids; buy this listing instead.");
         if (entry.row.status !== "active") return refusal(ErrorCode.LISTING_CLOSED, `This auction is ${entry.row.status}.`);
         const decision = decideBid(state, bid.actor.userId, bid.amountBdt, now());
-        if (decision.kind === "rejected") return refusal(ErrorCode[decision.code], decision.message);
+        if (decision.kind === "rejected") return refusal(ErrorCode[decision.code], decision.message, state.bidCount);
         const before = state;
         const newMaximum = decision.outcome === "raised_own_maximum" ? before.leader!.maximumBdt + decision.holdBdt : bid.amountBdt;
         const after = {
@@ -318,7 +316,6 @@ export function createMarketService(deps: {
         };
         const landId = entry.row.land_id;
         const args = {
-          listing_id: listingId,
           expected_bid_count: before.bidCount,
           bidder_id: bid.actor.userId,
           bidder_role: bid.actor.role,
@@ -333,6 +330,7 @@ export function createMarketService(deps: {
           extended: decision.extended,
           req: bid.req,
           result: data,
+          refusal: insufficientFunds(bid.amountBdt).error,
           outbid_event: { type: "outbid", listing_id: listingId, land_id: landId, price_bdt: decision.priceBdt },
           outbid_user: decision.displaced?.bidderId ?? (decision.outcome === "outbid_at_once" ? bid.actor.userId : null),
           extended_event: { type: "auction_extended", listing_id: listingId, land_id: landId, auction_end_ms: decision.endMs },
@@ -343,28 +341,30 @@ export function createMarketService(deps: {
       const elements = plans.map((plan) =>
         "args" in plan
           ? { kind: "apply", args: plan.args }
-          : { kind: "refuse", user_id: plan.bid.actor.userId, req: plan.bid.req, error: plan.failure.ok ? null : plan.failure.error },
+          : {
+              kind: "refuse",
+              user_id: plan.bid.actor.userId,
+              req: plan.bid.req,
+              error: plan.failure.ok ? null : plan.failure.error,
+              expected_bid_count: plan.decidedFromBidCount ?? null,
+            },
       );
-      const results = await serializableStatement(
+      const batchResult = await serializableStatement(
         deps.serializablePool,
         (serializable) =>
-          serializable.oneFirst(sql.type(z.object({ results: z.array(placeBidResult) }))`
-            SELECT place_bids(${sql.jsonb(elements as never)}) AS results`),
+          serializable.oneFirst(sql.type(z.object({ result: bidBatchResult }))`
+            SELECT apply_bid_batch(${listingId}, ${sql.jsonb(elements as never)}) AS result`),
         { onRetry: () => deps.metrics.serializationRetries.labels("bid").inc() },
       );
 
       const stale: PendingBid[] = [];
-      const outboxIds: number[] = [];
       let lastApplied: (typeof plans)[number] | undefined;
-      let lastUpdatedAtMs = 0;
       let allApplied = true;
-      results.forEach((result, index) => {
+      batchResult.results.forEach((result, index) => {
         const plan = plans[index]!;
         switch (result.status) {
           case "applied":
-            outboxIds.push(...(result.outbox_ids ?? []));
             lastApplied = plan;
-            lastUpdatedAtMs = result.updated_at_ms ?? lastUpdatedAtMs;
             if ("data" in plan) plan.bid.resolve({ ok: true, data: plan.data });
             return;
           case "refused":
@@ -378,11 +378,9 @@ export function createMarketService(deps: {
             );
             return;
           case "insufficient_funds":
+            // Stored as the req's answer in the same commit.
             allApplied = false;
-            void refuse(plan.bid.actor, plan.bid.req, failure(ErrorCode.INSUFFICIENT_FUNDS, `Your available funds do not cover a bid of ${plan.bid.amountBdt} BDT.`)).then(
-              plan.bid.resolve,
-              plan.bid.reject,
-            );
+            plan.bid.resolve(insufficientFunds(plan.bid.amountBdt));
             return;
           case "stale":
             allApplied = false;
@@ -402,7 +400,7 @@ export function createMarketService(deps: {
       // The chunk hears the new auction state at once, from what this writer
       // just committed; the outbox relay follows with the full land and the
       // events (and covers this announcement if it is lost).
-      if (lastApplied && "after" in lastApplied && entry) {
+      if (lastApplied && "after" in lastApplied && entry && batchResult.updated_at_ms !== null) {
         const after = lastApplied.after;
         void deps.publisher.publishListing({
           x: entry.row.x,
@@ -414,12 +412,12 @@ export function createMarketService(deps: {
           highest_bid_bdt: after.currentPriceBdt ?? 0,
           highest_bidder_id: after.leader?.bidderId ?? "",
           auction_end_ms: after.endMs,
-          updated_at_ms: lastUpdatedAtMs,
+          updated_at_ms: batchResult.updated_at_ms,
         });
       }
       // Relayed after answering: the next batch need not wait for the
       // announcements, and the outbox sweep covers a relay that fails.
-      void outbox.relayNow(outboxIds);
+      void outbox.relayNow(batchResult.outbox_ids);
       remaining = stale;
     }
     for (const bid of remaining) bid.resolve(failure(ErrorCode.CONFLICT, "The auction kept changing; try again."));

@@ -5,7 +5,7 @@ import { apiClient, type ApiClient } from "../helpers/http-client.js";
 import { registerAdmin } from "../helpers/accounts.js";
 import { eventually, leaveAll, sdkClient } from "../helpers/room-client.js";
 import { checkLedger } from "../../src/services/ledger-checker.js";
-import { auditedCredits, buyLand, connectedPlayer, holdsMismatches, totalMoney, type Player } from "../helpers/market-fixtures.js";
+import { auditedCredits, buyLand, connectedPlayer, holdsMismatches, nextReq, totalMoney, type Player } from "../helpers/market-fixtures.js";
 
 let server: TestServer;
 let api: ApiClient;
@@ -185,6 +185,48 @@ describe("auctions", () => {
     expect(seen.every((view) => view.price <= 500 || view.leader !== "")).toBe(true);
     expect(seen.at(-1)!.price).toBe(Number(final.current_price_bdt));
   }, 60_000);
+
+  it("bids committed together: one that funds cannot cover is refused and holds nothing, the rest apply, and a req sent three times at once acts once", async () => {
+    const seller = await player();
+    const poor = await player({ balance: 1_500 });
+    const bidders = await Promise.all([player(), player(), player(), player()]);
+    await buyLand(seller, 13, 20);
+    const listed = await seller.send("list", { x: 13, y: 20, type: "auction", price_bdt: 1_000, duration_s: 60 });
+    const listingId = (listed.data as { listing_id: string }).listing_id;
+    // The first bid keeps the listing's writer busy; everything sent meanwhile queues behind it and is
+    // committed as one batch, in which the poor bidder's 5,000 comes before the others' higher bids.
+    const opening = bidders[0]!.send("bid", { listing_id: listingId, amount_bdt: 1_000 });
+    const repeated = { req: nextReq("bid"), listing_id: listingId, amount_bdt: 7_000 };
+    const together = [
+      poor.send("bid", { listing_id: listingId, amount_bdt: 5_000 }),
+      bidders[1]!.send("bid", { listing_id: listingId, amount_bdt: 6_000 }),
+      ...[0, 1, 2].map(() => bidders[2]!.results.send("bid", repeated, 20_000)),
+      bidders[3]!.send("bid", { listing_id: listingId, amount_bdt: 8_000 }),
+    ];
+    expect(await opening).toMatchObject({ ok: true });
+    const [poorResult, sixThousand, ...rest] = await Promise.all(together);
+    const repeatedResults = rest.slice(0, 3);
+    expect(poorResult).toMatchObject({ ok: false, error: { code: "INSUFFICIENT_FUNDS" } });
+    expect(sixThousand).toMatchObject({ ok: true });
+    expect(rest[3]).toMatchObject({ ok: true, data: { leading: true } });
+    expect(repeatedResults[0]).toMatchObject({ ok: true });
+    expect(repeatedResults.map((result) => JSON.stringify(result))).toEqual(Array(3).fill(JSON.stringify(repeatedResults[0])));
+
+    // A resend of the refused req is answered the same; nothing is held for it.
+    expect(await poor.results.send("bid", { req: poorResult!.req, listing_id: listingId, amount_bdt: 5_000 }, 20_000)).toEqual(poorResult);
+    expect((await balanceOf(poor)).held_bdt).toBe(0);
+    const bids = await server.db.query("SELECT bidder_id, amount_bdt, status FROM bids WHERE listing_id = $1", [listingId]);
+    expect(bids.rows.filter((row) => row.bidder_id === poor.userId)).toEqual([]);
+    expect(bids.rows.filter((row) => row.bidder_id === bidders[2]!.userId)).toHaveLength(1);
+    const listing = (await server.db.query("SELECT bid_count, current_price_bdt FROM listings WHERE listing_id = $1", [listingId])).rows[0];
+    expect(listing.bid_count).toBe(4);
+    expect(bids.rows).toHaveLength(4);
+    // The leader holds 8,000; every other maximum has been released.
+    expect((await balanceOf(bidders[3]!)).held_bdt).toBe(8_000);
+    for (const outbid of bidders.slice(0, 3)) expect((await balanceOf(outbid)).held_bdt).toBe(0);
+    await eventually(() => landState(seller, 13, 20)?.highest_bidder_id === bidders[3]!.userId && landState(seller, 13, 20)?.highest_bid_bdt === Number(listing.current_price_bdt));
+    expect(await holdsMismatches(server)).toEqual([]);
+  });
 
   it("a reserve that is not met: the auction expires and every hold is released", async () => {
     const seller = await player();

@@ -1,0 +1,1 @@
+DROP FUNCTION apply_bid_batch(UUID, JSONB);
