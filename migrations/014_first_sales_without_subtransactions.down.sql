@@ -1,0 +1,1 @@
+DROP FUNCTION first_sales_batch(JSONB, BIGINT);
