@@ -55,6 +55,20 @@ import { createChatServices } from "./services/chat-services.js";
 import { chatRoutes } from "./http/routes/chat-routes.js";
 import { RoomName } from "./protocol/room-messages.js";
 
+/**
+ * The Redis presence, without Node's "possible EventEmitter memory leak"
+ * warning for busy channels: every land chat room of a chunk follows that
+ * chunk's land-changes channel beside the chunk room, so a popular chunk has
+ * dozens of listeners on one channel, all of them removed when their rooms
+ * dispose.
+ */
+class ChunkFollowingPresence extends RedisPresence {
+  constructor(options: ConstructorParameters<typeof RedisPresence>[0]) {
+    super(options);
+    this.subscriptions.setMaxListeners(0);
+  }
+}
+
 // A chunk whose 1,024 lands are all owned and listed encodes to about 200 KiB;
 // start the state encoder's buffer large enough instead of growing it (with a
 // warning) under load.
@@ -128,7 +142,7 @@ async function connectInfrastructure(config: Config, logger: Logger, application
     throw new StartupError(`${(error as Error).message}; start Redis or set REDIS_URL to a server that answers.`);
   }
   await checkRedisEvictionPolicy(redis, config, logger);
-  const presence = new RedisPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) });
+  const presence = new ChunkFollowingPresence({ ...redisOptionsFrom(config.redisUrl), keyPrefix: colyseusKeyPrefix(config) });
   quietReconnects(logger, "presence", [(presence as unknown as { pub: Redis }).pub, (presence as unknown as { sub: Redis }).sub]);
 
   return {
