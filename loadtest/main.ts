@@ -7,8 +7,10 @@
  * target, accounts not available).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_CEILING_WINDOW_S } from "./ceiling.js";
 import { AccountsError, LoadTestError, runLoadTest, TargetRefusedError, type AccountsOption } from "./run.js";
 import { SCENARIO_NAMES, type ScenarioName } from "./scenarios.js";
+import { DEFAULT_MEMORY_WINDOW_S } from "./slo.js";
 
 const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string) => {
   const parsed = Number(value);
@@ -18,6 +20,11 @@ const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (v
 const positive = (name: string) => (value: string) => {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError(`${name} must be a positive number.`);
+  return parsed;
+};
+const nonNegative = (name: string) => (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a number of at least 0.`);
   return parsed;
 };
 const prefix = (value: string) => {
@@ -39,6 +46,13 @@ const program = new Command("loadtest")
   .option("--chart <file.svg>", "write the SVG chart here")
   .option("--slo-action-p99 <ms>", "fail (exit 1) if the p99 of all actions exceeds this", positive("--slo-action-p99"))
   .option("--slo-broadcast-p99 <ms>", "fail (exit 1) if the p99 of land broadcasts exceeds this", positive("--slo-broadcast-p99"))
+  .option("--slo-event-loop-p99 <ms>", "fail if a server's event-loop lag p99 exceeds this in any sample after the ramp", positive("--slo-event-loop-p99"))
+  .option("--slo-memory-growth <percent>", "fail if a server's RSS grows by more than this over the last --memory-window seconds", nonNegative("--slo-memory-growth"))
+  .option("--memory-window <s>", "the last seconds of the run over which memory growth is judged", positive("--memory-window"), DEFAULT_MEMORY_WINDOW_S)
+  .option("--slo-failed-connections <n>", "fail if more connections than this failed (per window with --find-ceiling)", integer("--slo-failed-connections", 0))
+  .option("--slo-no-unexpected-errors", "fail on any result that is not a business code of the contract (timeouts, INTERNAL, HTTP errors, …)", false)
+  .option("--find-ceiling", "ramp players up to --clients, judging each window by the latency and failed-connection thresholds; stop at the first that breaks one", false)
+  .option("--ceiling-window <s>", "with --find-ceiling: seconds per judged window (a multiple of 5)", positive("--ceiling-window"), DEFAULT_CEILING_WINDOW_S)
   .option("--allow-remote", "allow a target that is not this machine", false)
   .option("--accounts-prefix <prefix>", "username prefix of the accounts (seeded ones are <prefix>_1 …)", prefix, "demo")
   .option("--accounts-offset <n>", "number of the first seeded account (several generators: 1, 101, …)", integer("--accounts-offset", 1), 1)
@@ -72,6 +86,13 @@ const flags = program.opts<{
   chart?: string;
   sloActionP99?: number;
   sloBroadcastP99?: number;
+  sloEventLoopP99?: number;
+  sloMemoryGrowth?: number;
+  memoryWindow: number;
+  sloFailedConnections?: number;
+  sloNoUnexpectedErrors: boolean;
+  findCeiling: boolean;
+  ceilingWindow: number;
   allowRemote: boolean;
   accountsPrefix: string;
   accountsOffset: number;
@@ -120,6 +141,13 @@ try {
     chartPath: flags.chart,
     sloActionP99Ms: flags.sloActionP99,
     sloBroadcastP99Ms: flags.sloBroadcastP99,
+    sloEventLoopP99Ms: flags.sloEventLoopP99,
+    sloMemoryGrowthPercent: flags.sloMemoryGrowth,
+    memoryWindowS: flags.memoryWindow,
+    sloFailedConnections: flags.sloFailedConnections,
+    sloNoUnexpectedErrors: flags.sloNoUnexpectedErrors,
+    findCeiling: flags.findCeiling,
+    ceilingWindowS: flags.ceilingWindow,
     progress: flags.progress,
     signal: interrupt.signal,
   });

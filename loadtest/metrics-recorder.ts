@@ -2,7 +2,7 @@
  * Everything the load tester measures, in one place: latencies per measure,
  * results per action and error code, connections, traffic, and the
  * generator's own health (event-loop lag, CPU), overall and per 5-second
- * window (for the chart).
+ * window (for the chart and the ceiling search), and when each player started.
  */
 import { monitorEventLoopDelay, type ELDHistogram } from "node:perf_hooks";
 import type { TrafficCounter } from "./counting-client.js";
@@ -51,12 +51,34 @@ export interface WindowStats {
   bytesIn: number;
   bytesOut: number;
   joins: number;
+  /** Joins that failed in this window (see ConnectionCounts.failed). */
+  connectionsFailed: number;
   generatorCpuPercent: number | null;
   generatorLoopLagP99Ms: number | null;
   generatorHeapBytes: number | null;
 }
 
 const WINDOW_SAMPLE_CAPACITY = 20_000;
+
+/** The `index`-th 5-second window, before anything happened in it. */
+export function emptyWindow(index: number): WindowStats {
+  return {
+    index,
+    actions: 0,
+    errors: 0,
+    actionLatency: new SampleSet(WINDOW_SAMPLE_CAPACITY),
+    landBroadcastLatency: new SampleSet(WINDOW_SAMPLE_CAPACITY),
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    joins: 0,
+    connectionsFailed: 0,
+    generatorCpuPercent: null,
+    generatorLoopLagP99Ms: null,
+    generatorHeapBytes: null,
+  };
+}
 
 export class MetricsRecorder implements TrafficCounter {
   readonly measures = new Map<string, SampleSet>();
@@ -70,6 +92,10 @@ export class MetricsRecorder implements TrafficCounter {
   readonly connectionFailures = new Map<string, number>();
   readonly traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, httpRequests: 0, httpBytesIn: 0 };
   readonly windows: WindowStats[] = [];
+  /** Seconds from the start at which each player was started, ascending. */
+  readonly playerStartsS: number[] = [];
+  /** Called when the timer closes a window (with its index), after the window's generator figures are stored. */
+  onWindowClosed: ((index: number) => void) | undefined;
   startedAtMs = Date.now();
   endedAtMs: number | undefined;
 
@@ -100,7 +126,10 @@ export class MetricsRecorder implements TrafficCounter {
     this.cpuAtWindow = this.cpuAtStart;
     this.loopDelay.enable();
     this.windowLoopDelay.enable();
-    this.windowTimer = setInterval(() => this.closeGeneratorWindow(), WINDOW_MS);
+    this.windowTimer = setInterval(() => {
+      const closed = this.closeGeneratorWindow();
+      if (closed !== undefined) this.onWindowClosed?.(closed);
+    }, WINDOW_MS);
     this.windowTimer.unref();
   }
 
@@ -165,6 +194,10 @@ export class MetricsRecorder implements TrafficCounter {
     this.measure("broadcast.chat", latencyMs);
   }
 
+  playerStarted(nowMs = Date.now()): void {
+    this.playerStartsS.push((nowMs - this.startedAtMs) / 1000);
+  }
+
   joinAttempted(room: RoomKind): void {
     this.connections[room].attempted++;
   }
@@ -182,6 +215,7 @@ export class MetricsRecorder implements TrafficCounter {
       return;
     }
     this.connections[room].failed++;
+    this.currentWindow().connectionsFailed++;
     const key = `${room}: ${reason}`.slice(0, 200);
     this.connectionFailures.set(key, (this.connectionFailures.get(key) ?? 0) + 1);
   }
@@ -258,35 +292,21 @@ export class MetricsRecorder implements TrafficCounter {
   }
 
   private windowAt(index: number): WindowStats {
-    while (this.windows.length <= index) {
-      this.windows.push({
-        index: this.windows.length,
-        actions: 0,
-        errors: 0,
-        actionLatency: new SampleSet(WINDOW_SAMPLE_CAPACITY),
-        landBroadcastLatency: new SampleSet(WINDOW_SAMPLE_CAPACITY),
-        framesIn: 0,
-        framesOut: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        joins: 0,
-        generatorCpuPercent: null,
-        generatorLoopLagP99Ms: null,
-        generatorHeapBytes: null,
-      });
-    }
+    while (this.windows.length <= index) this.windows.push(emptyWindow(this.windows.length));
     return this.windows[index]!;
   }
 
   /**
    * Stores the generator's CPU and loop lag of the window that just ended
    * (the timer's n-th tick closes window n; a last partial window shorter
-   * than a second is left without, too short to say anything).
+   * than a second is left without, too short to say anything). Returns the
+   * index of the window it closed, if any.
    */
-  private closeGeneratorWindow(nowMs = Date.now()): void {
+  private closeGeneratorWindow(nowMs = Date.now()): number | undefined {
     const wallMs = nowMs - this.windowStartedAtMs;
-    if (wallMs >= 1_000 && this.generatorWindows <= this.lastWindowIndex) {
-      const window = this.windowAt(this.generatorWindows);
+    const closing = wallMs >= 1_000 && this.generatorWindows <= this.lastWindowIndex ? this.generatorWindows : undefined;
+    if (closing !== undefined) {
+      const window = this.windowAt(closing);
       const used = process.cpuUsage(this.cpuAtWindow);
       window.generatorCpuPercent = ((used.user + used.system) / 1000 / wallMs) * 100;
       window.generatorLoopLagP99Ms = this.windowLoopDelay.count > 0 ? lagMs(this.windowLoopDelay.percentile(99)) : null;
@@ -294,11 +314,12 @@ export class MetricsRecorder implements TrafficCounter {
     const memory = process.memoryUsage();
     this.generatorHeapMaxBytes = Math.max(this.generatorHeapMaxBytes, memory.heapUsed);
     this.generatorRssMaxBytes = Math.max(this.generatorRssMaxBytes, memory.rss);
-    if (wallMs >= 1_000 && this.generatorWindows <= this.lastWindowIndex) this.windowAt(this.generatorWindows).generatorHeapBytes = memory.heapUsed;
+    if (closing !== undefined) this.windowAt(closing).generatorHeapBytes = memory.heapUsed;
     this.generatorWindows++;
     this.windowLoopDelay.reset();
     this.cpuAtWindow = process.cpuUsage();
     this.windowStartedAtMs = nowMs;
+    return closing;
   }
 }
 

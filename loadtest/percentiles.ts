@@ -68,6 +68,11 @@ export class SampleSet {
     return this.seen;
   }
 
+  /** The samples kept (all of them up to the capacity, then the reservoir), in no particular order. */
+  get kept(): readonly number[] {
+    return this.samples;
+  }
+
   /** The p-th percentile, or undefined without samples. */
   percentile(p: number): number | undefined {
     if (this.seen === 0) return undefined;
@@ -89,4 +94,31 @@ export class SampleSet {
       max: this.highest,
     };
   }
+}
+
+/**
+ * The p-th percentile of several sets taken together (the 5-second windows
+ * of a longer window, say), or undefined without samples. Each kept sample
+ * stands for `count / kept` samples of its set, so a set that overflowed
+ * into its reservoir keeps its weight; without overflow this is exactly the
+ * nearest-rank percentile of all the samples.
+ */
+export function pooledPercentile(sets: readonly SampleSet[], p: number): number | undefined {
+  const filled = sets.filter((set) => set.count > 0);
+  if (filled.length <= 1) return filled[0]?.percentile(p);
+  if (p >= 100) return Math.max(...filled.map((set) => set.percentile(100)!));
+  const weighted = filled.flatMap((set) => {
+    const weight = set.count / set.kept.length;
+    return set.kept.map((value) => ({ value, weight }));
+  });
+  weighted.sort((a, b) => a.value - b.value);
+  const total = filled.reduce((sum, set) => sum + set.count, 0);
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let cumulative = 0;
+  for (const { value, weight } of weighted) {
+    cumulative += weight;
+    // The tolerance absorbs the rounding of fractional weights adding up to a whole rank.
+    if (cumulative >= rank - 1e-9) return value;
+  }
+  return weighted.at(-1)!.value;
 }

@@ -1,33 +1,40 @@
 /**
  * The load tester's output: the JSON report (fields documented in
  * docs/LOADTEST.md), the table printed at the end, the verdict against the
- * SLO thresholds, and an SVG chart of latency and throughput per 5-second
- * window. Building the report reads the recorder; rendering is pure.
+ * SLO thresholds (and the ceiling, when searched), and an SVG chart of
+ * latency and throughput per 5-second window. Building the report reads the
+ * recorder; the judgements (slo.ts, ceiling.ts) and the rendering are pure.
  */
+import { ceilingReport, ceilingWindows, judgeCeiling, type BrokenThreshold, type CeilingMeasure, type CeilingReport, type CeilingThresholds } from "./ceiling.js";
 import type { ConnectionCounts, MetricsRecorder } from "./metrics-recorder.js";
 import { WINDOW_MS } from "./metrics-recorder.js";
 import type { Summary } from "./percentiles.js";
+import { unexpectedReason } from "./result-codes.js";
+import { nullableRound, round } from "./rounding.js";
 import type { ServerSample } from "./server-metrics.js";
+import {
+  DEFAULT_MEMORY_WINDOW_S,
+  groupByUrl,
+  judgeFailedConnections,
+  judgeMemoryGrowth,
+  judgeServerEventLoop,
+  judgeUnexpectedResults,
+  type CountCheck,
+  type MemoryGrowthCheck,
+  type SloCheck,
+  type SloThresholds,
+  type UnexpectedResultsCheck,
+} from "./slo.js";
+import { GENERATOR_CPU_LIMIT_PERCENT, GENERATOR_LOOP_LAG_P99_LIMIT_MS, isGeneratorSaturated, measureSpan, windowSpans, type WindowMeasures } from "./windows.js";
+
+export type { SloCheck } from "./slo.js";
 
 export const REPORT_VERSION = 1;
 
-/** The generator is reported as saturated above these: its own delays would then inflate the latencies. */
-export const GENERATOR_LOOP_LAG_P99_LIMIT_MS = 50;
-export const GENERATOR_CPU_LIMIT_PERCENT = 85;
-
-export interface SloCheck {
-  threshold_ms: number;
-  observed_ms: number | null;
-  pass: boolean;
-}
-
-export interface ReportWindow {
-  /** Seconds from the start to the end of this window. */
-  t_s: number;
+/** One 5-second window: what the ceiling search judges (`players`, p99s, failed connections, …) and the traffic. */
+export interface ReportWindow extends WindowMeasures {
   actions_per_s: number;
   errors: number;
-  action_p99_ms: number | null;
-  broadcast_p99_ms: number | null;
   ws_frames_in_per_s: number;
   ws_frames_out_per_s: number;
   ws_bytes_in_per_s: number;
@@ -57,7 +64,8 @@ export interface LoadTestReport {
   options: Record<string, unknown>;
   clock: { offset_ms: number; note: string };
   accounts: { source: "login" | "register"; count: number; prepare_s: number };
-  players: { started: number };
+  /** `ramp_ended_s`: when the last player started (the end of warm-up); null when the ramp did not finish. */
+  players: { started: number; ramp_ended_s: number | null };
   connections: {
     chunk: ConnectionCounts;
     land_chat: ConnectionCounts;
@@ -99,7 +107,21 @@ export interface LoadTestReport {
     errors: Record<string, number>;
   };
   windows: ReportWindow[];
-  slo: { action_p99_ms: SloCheck | null; broadcast_p99_ms: SloCheck | null };
+  /**
+   * Whole-run judgements; null where no threshold was given. With
+   * --find-ceiling the latency and failed-connection thresholds are judged
+   * per window instead (`ceiling`), and are null here.
+   */
+  slo: {
+    action_p99_ms: SloCheck | null;
+    broadcast_p99_ms: SloCheck | null;
+    server_event_loop_p99_ms: SloCheck | null;
+    server_memory_growth: MemoryGrowthCheck | null;
+    failed_connections: CountCheck | null;
+    unexpected_results: UnexpectedResultsCheck | null;
+  };
+  /** The ceiling search's result (--find-ceiling), else null. */
+  ceiling: CeilingReport | null;
   verdict: { pass: boolean; line: string };
 }
 
@@ -109,9 +131,14 @@ export interface ReportInputs {
   options: Record<string, unknown>;
   accounts: { source: "login" | "register"; count: number; prepareS: number };
   playersStarted: number;
+  /** When the last player started, in seconds from the start; null when not every player was started. */
+  rampEndedS: number | null;
+  stoppedEarly: boolean;
   serverSamples: ServerSample[];
   serverErrors: Map<string, number>;
-  slo: { actionP99Ms?: number; broadcastP99Ms?: number };
+  slo: SloThresholds;
+  /** Given for a ceiling search: its window length (a multiple of 5 s) and the thresholds windows are judged by. */
+  ceiling?: { windowS: number; thresholds: CeilingThresholds };
 }
 
 export function buildReport(inputs: ReportInputs): LoadTestReport {
@@ -132,33 +159,28 @@ export function buildReport(inputs: ReportInputs): LoadTestReport {
   const live = recorder.live();
   const lag = recorder.generatorLoopLag();
   const cpu = recorder.generatorCpuPercent();
-  const saturated = lag.p99 > GENERATOR_LOOP_LAG_P99_LIMIT_MS || cpu > GENERATOR_CPU_LIMIT_PERCENT;
+  const saturated = isGeneratorSaturated(cpu, lag.p99);
 
-  const windowS = WINDOW_MS / 1000;
-  const windows: ReportWindow[] = recorder.windows.map((window, i) => {
-    // The last window runs to the end of the run, whatever its nominal length.
-    const end = i === recorder.windows.length - 1 ? durationS : Math.min(((window.index + 1) * WINDOW_MS) / 1000, durationS);
-    const span = Math.max(0.001, end - window.index * windowS);
+  const windows: ReportWindow[] = windowSpans(recorder.windows, 1, durationS).map((span) => {
+    const window = span.windows[0]!;
+    const seconds = Math.max(0.001, span.endS - span.startS);
     return {
-      t_s: round(end, 3),
-      actions_per_s: round(window.actions / span, 3),
+      ...measureSpan(span, inputs.serverSamples, recorder.playerStartsS),
+      actions_per_s: round(window.actions / seconds, 3),
       errors: window.errors,
-      action_p99_ms: nullableRound(window.actionLatency.percentile(99)),
-      broadcast_p99_ms: nullableRound(window.landBroadcastLatency.percentile(99)),
-      ws_frames_in_per_s: round(window.framesIn / span, 3),
-      ws_frames_out_per_s: round(window.framesOut / span, 3),
-      ws_bytes_in_per_s: round(window.bytesIn / span, 1),
-      ws_bytes_out_per_s: round(window.bytesOut / span, 1),
+      ws_frames_in_per_s: round(window.framesIn / seconds, 3),
+      ws_frames_out_per_s: round(window.framesOut / seconds, 3),
+      ws_bytes_in_per_s: round(window.bytesIn / seconds, 1),
+      ws_bytes_out_per_s: round(window.bytesOut / seconds, 1),
       joins: window.joins,
-      generator_cpu_percent: nullableRound(window.generatorCpuPercent ?? undefined),
-      generator_loop_lag_p99_ms: nullableRound(window.generatorLoopLagP99Ms ?? undefined),
+      generator_cpu_percent: nullableRound(window.generatorCpuPercent),
+      generator_loop_lag_p99_ms: nullableRound(window.generatorLoopLagP99Ms),
       generator_heap_bytes: window.generatorHeapBytes,
     };
   });
 
   const byUrl: Record<string, ServerSummary> = {};
-  for (const url of new Set(inputs.serverSamples.map((sample) => sample.url))) {
-    const samples = inputs.serverSamples.filter((sample) => sample.url === url);
+  for (const [url, samples] of groupByUrl(inputs.serverSamples)) {
     const values = (pickValue: (sample: ServerSample) => number | null) =>
       samples.map(pickValue).filter((value): value is number => value !== null);
     const cpuValues = values((sample) => sample.cpu_percent);
@@ -171,10 +193,39 @@ export function buildReport(inputs: ReportInputs): LoadTestReport {
     };
   }
 
-  const slo = {
-    action_p99_ms: sloCheck(inputs.slo.actionP99Ms, measures["action.all"]),
-    broadcast_p99_ms: sloCheck(inputs.slo.broadcastP99Ms, measures["broadcast.land"]),
+  const thresholds = inputs.slo;
+  // A ceiling search judges these per window (below), not over the whole run.
+  const wholeRun = inputs.ceiling === undefined;
+  const slo: LoadTestReport["slo"] = {
+    action_p99_ms: wholeRun ? sloCheck(thresholds.actionP99Ms, measures["action.all"]) : null,
+    broadcast_p99_ms: wholeRun ? sloCheck(thresholds.broadcastP99Ms, measures["broadcast.land"]) : null,
+    server_event_loop_p99_ms:
+      wholeRun && thresholds.serverEventLoopP99Ms !== undefined
+        ? judgeServerEventLoop(inputs.serverSamples, thresholds.serverEventLoopP99Ms, inputs.rampEndedS)
+        : null,
+    server_memory_growth:
+      thresholds.serverMemoryGrowthPercent === undefined
+        ? null
+        : judgeMemoryGrowth(inputs.serverSamples, {
+            thresholdPercent: thresholds.serverMemoryGrowthPercent,
+            windowS: thresholds.memoryWindowS ?? DEFAULT_MEMORY_WINDOW_S,
+            rampEndedS: inputs.rampEndedS,
+            durationS,
+          }),
+    failed_connections: wholeRun && thresholds.failedConnections !== undefined ? judgeFailedConnections(total.failed, thresholds.failedConnections) : null,
+    unexpected_results: thresholds.noUnexpectedErrors ? judgeUnexpectedResults(results) : null,
   };
+  let ceiling: CeilingReport | null = null;
+  if (inputs.ceiling) {
+    const { windowS, thresholds: ceilingThresholds } = inputs.ceiling;
+    const judged = ceilingWindows(recorder.windows, windowS / (WINDOW_MS / 1000), durationS, inputs.serverSamples, recorder.playerStartsS);
+    ceiling = ceilingReport(judgeCeiling(judged, ceilingThresholds), {
+      windowS,
+      thresholds: ceilingThresholds,
+      allPlayersStarted: inputs.rampEndedS !== null,
+      stoppedEarly: inputs.stoppedEarly,
+    });
+  }
   const report: LoadTestReport = {
     tool: "vlw-loadtest",
     report_version: REPORT_VERSION,
@@ -190,7 +241,7 @@ export function buildReport(inputs: ReportInputs): LoadTestReport {
         "No offset is corrected: on one machine the clocks are the same; across machines, clock error adds to these figures.",
     },
     accounts: { source: inputs.accounts.source, count: inputs.accounts.count, prepare_s: round(inputs.accounts.prepareS, 3) },
-    players: { started: inputs.playersStarted },
+    players: { started: inputs.playersStarted, ramp_ended_s: nullableRound(inputs.rampEndedS) },
     connections: {
       chunk: { ...recorder.connections.chunk },
       land_chat: { ...recorder.connections.land_chat },
@@ -228,6 +279,7 @@ export function buildReport(inputs: ReportInputs): LoadTestReport {
     server: { by_url: byUrl, samples: inputs.serverSamples, errors: Object.fromEntries(inputs.serverErrors) },
     windows,
     slo,
+    ceiling,
     verdict: { pass: true, line: "" },
   };
   report.verdict = verdictOf(report);
@@ -241,26 +293,109 @@ function sloCheck(threshold: number | undefined, summary: Summary | undefined): 
   return { threshold_ms: threshold, observed_ms: observed === null ? null : round(observed, 3), pass: observed !== null && observed <= threshold };
 }
 
-/** The one-line verdict: PASS or FAIL against the thresholds, with what was seen. */
-export function verdictOf(report: Pick<LoadTestReport, "slo" | "connections" | "generator">): { pass: boolean; line: string } {
+/** The ceiling search's thresholds: the latency and failed-connection ones that were given. */
+export function ceilingThresholdsOf(slo: SloThresholds): CeilingThresholds {
+  const thresholds: CeilingThresholds = {
+    action_p99_ms: slo.actionP99Ms,
+    broadcast_p99_ms: slo.broadcastP99Ms,
+    server_event_loop_p99_ms: slo.serverEventLoopP99Ms,
+    connections_failed: slo.failedConnections,
+  };
+  return Object.fromEntries(Object.entries(thresholds).filter(([, limit]) => limit !== undefined));
+}
+
+const CEILING_LABELS: Record<CeilingMeasure, string> = {
+  action_p99_ms: "action p99",
+  broadcast_p99_ms: "broadcast p99",
+  server_event_loop_p99_ms: "server event-loop p99",
+  connections_failed: "failed connections",
+};
+
+/** "action p99 312 ms > 250 ms", "failed connections 3 > 0", … */
+export function describeBroken(broken: readonly BrokenThreshold[]): string {
+  return broken
+    .map(({ threshold, observed, limit }) =>
+      threshold === "connections_failed" ? `${CEILING_LABELS[threshold]} ${observed} > ${limit}` : `${CEILING_LABELS[threshold]} ${formatMs(observed)} > ${limit} ms`,
+    )
+    .join(" and ");
+}
+
+/** The ceiling for the verdict line: how many players, what broke, and whose ceiling it is. */
+export function ceilingVerdict(ceiling: CeilingReport): string {
+  switch (ceiling.outcome) {
+    case "broken": {
+      const broke = ceiling.broke!;
+      const players = ceiling.players === null ? `below ${broke.players} players` : `${ceiling.players} players`;
+      const whose = broke.generator_saturated ? ", the GENERATOR's ceiling, not the server's: it was saturated" : "";
+      return `ceiling ${players} (${describeBroken(broke.thresholds)} at ${broke.players} players${whose})`;
+    }
+    case "held":
+      return `no ceiling up to ${ceiling.players} players`;
+    case "stopped_early":
+      return `ceiling not found (stopped early; every window held up to ${ceiling.players ?? 0} players)`;
+    case "not_judged":
+      return "ceiling not judged (no window after the grace window)";
+  }
+}
+
+/** The table's ceiling line: the verdict's sentence with the windows and times. */
+function ceilingLine(ceiling: CeilingReport): string {
+  const judged = `${ceiling.window_s}-s windows, ${ceiling.judged_windows} judged after ${ceiling.grace_windows} of grace`;
+  const held = ceiling.held ? `; the last that held every threshold ended at ${formatSeconds(ceiling.held.t_s)}` : "";
+  const broke = ceiling.broke
+    ? `; the first that broke one ended at ${formatSeconds(ceiling.broke.t_s)}, the generator ${ceiling.broke.generator_saturated ? "SATURATED" : "not saturated"}`
+    : "";
+  return `${ceilingVerdict(ceiling)}: ${judged}${held}${broke}`;
+}
+
+/** The one-line verdict: PASS or FAIL against the thresholds (and the ceiling), with what was seen. */
+export function verdictOf(report: Pick<LoadTestReport, "slo" | "connections" | "generator"> & Partial<Pick<LoadTestReport, "ceiling">>): {
+  pass: boolean;
+  line: string;
+} {
   const parts: string[] = [];
   let pass = true;
-  const describe = (label: string, check: SloCheck | null) => {
+  let judged = false;
+  const judge = (check: { pass: boolean } | null | undefined, describe: () => string) => {
     if (!check) return;
+    judged = true;
     if (!check.pass) pass = false;
-    parts.push(
-      check.observed_ms === null
-        ? `${label} not measured (threshold ${check.threshold_ms} ms)`
-        : `${label} ${formatMs(check.observed_ms)} ${check.pass ? "≤" : ">"} ${check.threshold_ms} ms`,
-    );
+    parts.push(describe());
   };
-  describe("action p99", report.slo.action_p99_ms);
-  describe("broadcast p99", report.slo.broadcast_p99_ms);
-  const judged = parts.length > 0;
-  parts.push(`${report.connections.total.failed} failed connection(s)`);
+  const latency = (label: string, check: SloCheck | null | undefined) =>
+    judge(check, () =>
+      check!.observed_ms === null
+        ? `${label} not measured (threshold ${check!.threshold_ms} ms${check!.note ? `: ${check!.note}` : ""})`
+        : `${label} ${formatMs(check!.observed_ms)} ${check!.pass ? "≤" : ">"} ${check!.threshold_ms} ms`,
+    );
+  const { slo, ceiling } = report;
+  judge(ceiling, () => ceilingVerdict(ceiling!));
+  latency("action p99", slo.action_p99_ms);
+  latency("broadcast p99", slo.broadcast_p99_ms);
+  latency("server event-loop p99 after the ramp", slo.server_event_loop_p99_ms);
+  const memory = slo.server_memory_growth;
+  judge(memory, () =>
+    memory!.observed_percent === null
+      ? `server memory growth not judged (threshold ${memory!.threshold_percent}%): ${memory!.note}`
+      : `server memory growth ${memory!.observed_percent}% ${memory!.pass ? "≤" : ">"} ${memory!.threshold_percent}% over the last ${memory!.window_s} s`,
+  );
+  const unexpected = slo.unexpected_results;
+  judge(unexpected, () => (unexpected!.pass ? "no unexpected result" : `${unexpected!.observed} unexpected result(s): ${listResults(unexpected!.results, 3)}`));
+  const failed = slo.failed_connections;
+  if (failed) judge(failed, () => `${failed.observed} failed connection(s) ${failed.pass ? "≤" : ">"} ${failed.threshold}`);
+  else parts.push(`${report.connections.total.failed} failed connection(s)`);
   parts.push(report.generator.saturated ? "GENERATOR SATURATED (latencies include its own delay)" : "generator not saturated");
   const head = judged ? (pass ? "PASS" : "FAIL") : "NO SLO GIVEN";
   return { pass, line: `VERDICT: ${head} — ${parts.join("; ")}` };
+}
+
+/** "buy INTERNAL ×2, http.me 500 ×1, …" (at most `most` of them, the largest first). */
+function listResults(results: Record<string, Record<string, number>>, most: number): string {
+  const entries = Object.entries(results)
+    .flatMap(([type, byCode]) => Object.entries(byCode).map(([code, count]) => ({ type, code, count })))
+    .sort((a, b) => b.count - a.count);
+  const listed = entries.slice(0, most).map(({ type, code, count }) => `${type} ${code} ×${count}`);
+  return entries.length > most ? `${listed.join(", ")}, …` : listed.join(", ");
 }
 
 // ----------------------------------------------------------------------------
@@ -303,12 +438,23 @@ export function formatTable(report: LoadTestReport): string {
   lines.push(`generator: CPU ${g.cpu_percent.toFixed(0)}% of a core, event-loop lag p50 ${g.event_loop_lag_ms.p50.toFixed(1)} ms p99 ${g.event_loop_lag_ms.p99.toFixed(1)} ms max ${g.event_loop_lag_ms.max.toFixed(1)} ms, heap max ${formatBytes(g.heap_bytes_max)}, RSS max ${formatBytes(g.rss_bytes_max)}`);
   for (const [url, s] of Object.entries(report.server.by_url)) {
     lines.push(
-      `server ${url}: CPU mean ${fmtNullable(s.cpu_percent_mean, "%")} max ${fmtNullable(s.cpu_percent_max, "%")}, RSS max ${s.rss_bytes_max === null ? "?" : formatBytes(s.rss_bytes_max)}, ` +
+      `server ${url}: CPU mean ${fmtNullable(s.cpu_percent_mean, "%")} max ${fmtNullable(s.cpu_percent_max, "%")}, RSS max ${fmtNullableBytes(s.rss_bytes_max)}, ` +
         `event-loop lag p99 max ${fmtNullable(s.event_loop_lag_p99_ms_max, " ms")}, clients max ${fmtNullable(s.clients_max, "")}`,
     );
   }
   if (Object.keys(report.server.by_url).length === 0) lines.push("server: /metrics could not be read");
+  const memory = report.slo.server_memory_growth;
+  for (const [url, growth] of Object.entries(memory?.by_url ?? {})) {
+    lines.push(
+      `server ${url} memory over the last ${memory!.window_s} s: mean RSS ${fmtNullableBytes(growth.start_mean_bytes)} in the first ${memory!.edge_s} s, ` +
+        `${fmtNullableBytes(growth.end_mean_bytes)} in the last ${memory!.edge_s} s (${fmtNullable(growth.growth_percent, "%")})`,
+    );
+  }
+  for (const [type, byCode] of Object.entries(report.slo.unexpected_results?.results ?? {})) {
+    for (const [code, count] of Object.entries(byCode)) lines.push(`  unexpected: ${type} ${code} ×${count} (${unexpectedReason(type, code)})`);
+  }
   lines.push(`clock: ${report.clock.note}`);
+  if (report.ceiling) lines.push(ceilingLine(report.ceiling));
   lines.push(report.verdict.line);
   return lines.join("\n");
 }
@@ -359,6 +505,7 @@ export function renderChart(report: LoadTestReport): string {
       series: [series("action p99", "#1f77b4", (w) => w.action_p99_ms), series("broadcast p99", "#ff7f0e", (w) => w.broadcast_p99_ms)],
     },
     { title: "actions per second", series: [series("actions/s", "#2ca02c", (w) => w.actions_per_s)] },
+    { title: "players started", series: [series("players", "#000000", (w) => w.players)] },
     {
       title: "WebSocket messages per second",
       series: [series("in (server→gen)", "#17becf", (w) => w.ws_frames_in_per_s), series("out (gen→server)", "#bcbd22", (w) => w.ws_frames_out_per_s)],
@@ -459,15 +606,6 @@ export function escapeXml(text: string): string {
 // ----------------------------------------------------------------------------
 // Formatting helpers
 
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-function nullableRound(value: number | undefined): number | null {
-  return value === undefined || !Number.isFinite(value) ? null : round(value, 3);
-}
-
 function maxOrNull(values: number[], digits: number): number | null {
   return values.length ? round(Math.max(...values), digits) : null;
 }
@@ -509,6 +647,14 @@ function formatBytes(bytes: number): string {
 
 function fmtNullable(value: number | null, unit: string): string {
   return value === null ? "?" : `${value}${unit}`;
+}
+
+function fmtNullableBytes(value: number | null): string {
+  return value === null ? "?" : formatBytes(value);
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(1))} s`;
 }
 
 function shortUrl(url: string): string {

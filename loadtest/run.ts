@@ -3,21 +3,25 @@
  * main.ts and the integration test call it). Checks the target, reads the
  * world's size, makes the accounts, ramps the simulated players up, lets
  * them play for the duration, stops them (leaving every room), and writes
- * the report, the chart and the verdict.
+ * the report, the chart and the verdict. With `findCeiling` it judges each
+ * window as players arrive and stops at the first that breaks a threshold.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import { prepareAccounts, type Account, type AccountSource } from "./accounts.js";
+import { ceilingRunS, ceilingWindows, DEFAULT_CEILING_WINDOW_S, judgeCeiling, type CeilingThresholds } from "./ceiling.js";
 import { ChatKeyring } from "./chat-crypto.js";
-import { MetricsRecorder } from "./metrics-recorder.js";
+import { MetricsRecorder, WINDOW_MS } from "./metrics-recorder.js";
 import { createRandom } from "./random.js";
-import { buildReport, formatTable, renderChart, type LoadTestReport } from "./report.js";
+import { buildReport, ceilingThresholdsOf, describeBroken, formatTable, renderChart, type LoadTestReport } from "./report.js";
 import { SCENARIOS, type ScenarioName } from "./scenarios.js";
 import { ServerMetricsSampler } from "./server-metrics.js";
+import { DEFAULT_MEMORY_WINDOW_S, type SloThresholds } from "./slo.js";
 import { SimulatedPlayer, type WalkArea, type WorldInfo } from "./simulated-player.js";
 import { resolveTarget } from "./target-guard.js";
+import type { WindowMeasures } from "./windows.js";
 
 export { TargetRefusedError } from "./target-guard.js";
 export { AccountsError } from "./accounts.js";
@@ -53,6 +57,24 @@ export interface LoadTestOptions {
   chartPath?: string;
   sloActionP99Ms?: number;
   sloBroadcastP99Ms?: number;
+  /** The server's event-loop lag p99, judged on the samples after the ramp (slo.ts). */
+  sloEventLoopP99Ms?: number;
+  /** Largest RSS growth of a server over the last `memoryWindowS` seconds, in percent (slo.ts). */
+  sloMemoryGrowthPercent?: number;
+  memoryWindowS?: number;
+  /** Most failed connections allowed (over the run, or per window when searching the ceiling). */
+  sloFailedConnections?: number;
+  /** Fail on any result that is not part of play (result-codes.ts). */
+  sloNoUnexpectedErrors?: boolean;
+  /**
+   * Search the ceiling: players arrive at `rampPerS` up to `clients`, each
+   * `ceilingWindowS`-second window is judged against the latency and
+   * failed-connection thresholds, and the run stops at the first window
+   * that breaks one (ceiling.ts).
+   */
+  findCeiling?: boolean;
+  /** A multiple of 5 s; default 10. */
+  ceilingWindowS?: number;
   /** A progress bar on stderr (when it is a terminal; otherwise a status line every 10 s). */
   progress?: boolean;
   /** Where status lines go (default stderr); the table is returned, not printed. */
@@ -95,6 +117,19 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   if (!(options.rampPerS > 0)) throw new LoadTestError("--ramp must be positive.");
   const scenario = SCENARIOS[options.scenario];
   if (!scenario) throw new LoadTestError(`Unknown scenario ${JSON.stringify(options.scenario)}.`);
+  const memoryWindowS = options.memoryWindowS ?? DEFAULT_MEMORY_WINDOW_S;
+  if (!(memoryWindowS > 0)) throw new LoadTestError("--memory-window must be positive.");
+  const slo: SloThresholds = {
+    actionP99Ms: options.sloActionP99Ms,
+    broadcastP99Ms: options.sloBroadcastP99Ms,
+    serverEventLoopP99Ms: options.sloEventLoopP99Ms,
+    serverMemoryGrowthPercent: options.sloMemoryGrowthPercent,
+    memoryWindowS,
+    failedConnections: options.sloFailedConnections,
+    noUnexpectedErrors: options.sloNoUnexpectedErrors ?? false,
+  };
+  const ceiling = options.findCeiling ? ceilingSearch(options, ceilingThresholdsOf(slo)) : undefined;
+  const plannedS = ceiling ? ceilingRunS(options.durationS, options.clients, options.rampPerS, ceiling.windowS) : options.durationS;
 
   const world = await readWorld(target.httpUrl);
   const area = walkArea(world, options.areaChunks ?? Math.max(2, Math.ceil(Math.sqrt(options.clients / DEFAULTS.playersPerChunk))));
@@ -113,7 +148,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const prepareS = (performance.now() - accountsStarted) / 1000;
 
   log(
-    `Running "${scenario.name}" (${scenario.description}) with ${options.clients} player(s) for ${options.durationS} s, ` +
+    `Running "${scenario.name}" (${scenario.description}) with ${ceiling ? "up to " : ""}${options.clients} player(s) for ${ceiling ? "at most " : ""}${plannedS} s, ` +
       `ramp ${options.rampPerS}/s, seed ${options.seed}, walk area ${(area.x1 - area.x0) / world.chunkSize}×${(area.y1 - area.y0) / world.chunkSize} chunks at lands (${area.x0}, ${area.y0}).`,
   );
   const keyring = new ChatKeyring(options.seed);
@@ -131,14 +166,28 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     actionTimeoutMs: options.actionTimeoutMs ?? DEFAULTS.actionTimeoutMs,
   };
 
-  recorder.start(Date.now(), options.durationS * 1000);
+  recorder.start(Date.now(), plannedS * 1000);
   const sampler = new ServerMetricsSampler(metricsUrls, (options.metricsIntervalS ?? DEFAULTS.metricsIntervalS) * 1000, recorder.startedAtMs);
   sampler.start();
-  const endAtMs = recorder.startedAtMs + options.durationS * 1000;
+  const endAtMs = recorder.startedAtMs + plannedS * 1000;
   const players: SimulatedPlayer[] = [];
-  const progress = startProgress(options, recorder, () => players.length, log);
+  const progress = startProgress(options, plannedS, recorder, () => players.length, log);
 
   const stop = new AbortController();
+  if (ceiling) {
+    // Judged as each ceiling window closes (measuring only the new one); the report judges the final windows again with the same function.
+    const groupSize = ceiling.windowS / (WINDOW_MS / 1000);
+    const measured: WindowMeasures[] = [];
+    recorder.onWindowClosed = (index) => {
+      if ((index + 1) % groupSize !== 0 || stop.signal.aborted) return;
+      const closing = recorder.windows.slice(index + 1 - groupSize, index + 1);
+      measured.push(...ceilingWindows(closing, groupSize, ((index + 1) * WINDOW_MS) / 1000, sampler.samples, recorder.playerStartsS));
+      const { broke } = judgeCeiling(measured, ceiling.thresholds);
+      if (!broke) return;
+      log(`Ceiling: ${describeBroken(broke.thresholds)} with ${broke.players} players at ${broke.t_s} s; stopping.`);
+      stop.abort();
+    };
+  }
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const endTimer = setTimeout(() => stop.abort(), Math.max(0, endAtMs - Date.now()));
@@ -154,6 +203,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     log(`Stopping ${players.length} player(s) and leaving their rooms…`);
     await Promise.allSettled(players.map((player) => player.stop()));
   }
+  const stoppedEarly = options.signal?.aborted ?? false;
 
   const report = buildReport({
     recorder,
@@ -170,17 +220,38 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       accounts: source.kind === "login" ? { kind: "login", prefix: source.prefix, first_index: source.firstIndex } : { kind: "register", prefix: source.prefix, run_tag: runTag },
       slo_action_p99_ms: options.sloActionP99Ms ?? null,
       slo_broadcast_p99_ms: options.sloBroadcastP99Ms ?? null,
-      stopped_early: options.signal?.aborted ?? false,
+      slo_event_loop_p99_ms: options.sloEventLoopP99Ms ?? null,
+      slo_memory_growth_percent: options.sloMemoryGrowthPercent ?? null,
+      memory_window_s: memoryWindowS,
+      slo_failed_connections: options.sloFailedConnections ?? null,
+      slo_no_unexpected_errors: slo.noUnexpectedErrors,
+      find_ceiling: ceiling !== undefined,
+      ceiling_window_s: ceiling?.windowS ?? null,
+      stopped_early: stoppedEarly,
     },
     accounts: { source: source.kind, count: accounts.length, prepareS },
     playersStarted: players.length,
+    rampEndedS: players.length === accounts.length ? (recorder.playerStartsS.at(-1) ?? null) : null,
+    stoppedEarly,
     serverSamples: sampler.samples,
     serverErrors: sampler.errors,
-    slo: { actionP99Ms: options.sloActionP99Ms, broadcastP99Ms: options.sloBroadcastP99Ms },
+    slo,
+    ceiling,
   });
   if (options.reportPath) await writeOut(options.reportPath, `${JSON.stringify(report, null, 2)}\n`);
   if (options.chartPath) await writeOut(options.chartPath, renderChart(report));
   return { report, table: formatTable(report), exitCode: report.verdict.pass ? 0 : 1 };
+}
+
+/** The ceiling search's settings, checked: its window and the thresholds it judges windows by. */
+function ceilingSearch(options: LoadTestOptions, thresholds: CeilingThresholds): { windowS: number; thresholds: CeilingThresholds } {
+  const windowS = options.ceilingWindowS ?? DEFAULT_CEILING_WINDOW_S;
+  const baseS = WINDOW_MS / 1000;
+  if (!(windowS > 0 && Number.isInteger(windowS / baseS))) throw new LoadTestError(`--ceiling-window must be a multiple of ${baseS} s.`);
+  if (Object.keys(thresholds).length === 0) {
+    throw new LoadTestError("--find-ceiling needs a threshold to judge windows by: --slo-action-p99, --slo-broadcast-p99, --slo-event-loop-p99 or --slo-failed-connections.");
+  }
+  return { windowS, thresholds };
 }
 
 async function rampUp(
@@ -201,6 +272,7 @@ async function rampUp(
     const player = new SimulatedPlayer(account, context, createRandom(options.seed, stream));
     players.push(player);
     player.start();
+    context.recorder.playerStarted();
   }
 }
 
@@ -238,9 +310,8 @@ export function walkArea(world: WorldInfo, side: number): WalkArea {
   };
 }
 
-function startProgress(options: LoadTestOptions, recorder: MetricsRecorder, playerCount: () => number, log: (line: string) => void) {
+function startProgress(options: LoadTestOptions, total: number, recorder: MetricsRecorder, playerCount: () => number, log: (line: string) => void) {
   if (!options.progress) return { stop() {} };
-  const total = options.durationS;
   const payload = () => {
     const live = recorder.live();
     const elapsedS = recorder.elapsedMs / 1000;

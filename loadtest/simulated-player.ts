@@ -446,7 +446,10 @@ export class SimulatedPlayer {
         this.balanceBdt = user.balance_bdt - user.held_bdt;
       }
     } catch (error) {
-      if (!this.stopped) recorder.count("me.errors");
+      if (!this.stopped) {
+        recorder.count("me.errors");
+        recorder.result("http.me", `error: ${(error as Error).message}`.slice(0, 80));
+      }
     }
     this.balanceReadAt = Date.now();
     this.balanceStale = false;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { percentile, SampleSet } from "../../loadtest/percentiles.js";
+import { percentile, pooledPercentile, SampleSet } from "../../loadtest/percentiles.js";
 
 describe("percentiles (nearest rank)", () => {
   it("returns observed values at the nearest rank", () => {
@@ -56,5 +56,30 @@ describe("a sample set", () => {
     expect(summary.mean).toBeCloseTo(50_000.5, 6);
     expect(Math.abs(summary.p50 - 50_000)).toBeLessThan(5_000);
     expect(summary.p99).toBeGreaterThan(95_000);
+  });
+});
+
+describe("a percentile of several sample sets together", () => {
+  const setOf = (values: number[], capacity?: number) => {
+    const set = new SampleSet(capacity);
+    for (const value of values) set.add(value);
+    return set;
+  };
+
+  it("is the nearest-rank percentile of all their samples while none overflowed", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 10_000 }), { maxLength: 60 }), { minLength: 1, maxLength: 5 }), fc.constantFrom(0, 50, 95, 99, 100), (groups, p) => {
+        const all = groups.flat().sort((a, b) => a - b);
+        expect(pooledPercentile(groups.map((values) => setOf(values)), p)).toBe(all.length ? percentile(all, p) : undefined);
+      }),
+    );
+  });
+
+  it("weighs a set that overflowed into its reservoir by the samples it stands for", () => {
+    // 10,000 samples of 1 kept as 100, then 100 samples of 1,000: the slow ones are 1 % of the whole, so the p98 is fast and the p99.5 slow.
+    const fast = setOf(Array.from({ length: 10_000 }, () => 1), 100);
+    const slow = setOf(Array.from({ length: 100 }, () => 1_000));
+    expect(pooledPercentile([fast, slow], 98)).toBe(1);
+    expect(pooledPercentile([fast, slow], 99.5)).toBe(1_000);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { ceilingReport, judgeCeiling } from "../../loadtest/ceiling.js";
 import { escapeXml, niceCeiling, verdictOf, type SloCheck } from "../../loadtest/report.js";
+import { judgeFailedConnections, judgeMemoryGrowth, judgeServerEventLoop, judgeUnexpectedResults } from "../../loadtest/slo.js";
+import type { WindowMeasures } from "../../loadtest/windows.js";
 import { parsePrometheusSums } from "../../loadtest/server-metrics.js";
 
 const connections = { total: { attempted: 10, made: 10, failed: 0, refused: 0, dropped: 0 } };
@@ -29,6 +32,41 @@ describe("the load test's verdict", () => {
     const verdict = verdictOf({ slo: { action_p99_ms: null, broadcast_p99_ms: null }, connections, generator: { saturated: true } } as never);
     expect(verdict.pass).toBe(true);
     expect(verdict.line).toMatch(/NO SLO GIVEN.*GENERATOR SATURATED/);
+  });
+});
+
+describe("the verdict on the server's health and the run's errors", () => {
+  const none = { action_p99_ms: null, broadcast_p99_ms: null };
+
+  it("says why the event loop and the memory were not judged, and fails", () => {
+    const slo = {
+      ...none,
+      server_event_loop_p99_ms: judgeServerEventLoop([], 25, null),
+      server_memory_growth: judgeMemoryGrowth([], { thresholdPercent: 10, windowS: 180, rampEndedS: 10, durationS: 60 }),
+    };
+    const verdict = verdictOf({ slo, connections, generator } as never);
+    expect(verdict.pass).toBe(false);
+    expect(verdict.line).toContain("server event-loop p99 after the ramp not measured (threshold 25 ms: the ramp did not finish");
+    expect(verdict.line).toContain("server memory growth not judged (threshold 10%): the run (60 s) is shorter than the ramp (10 s) plus the memory window (180 s)");
+  });
+
+  it("lists unexpected results and compares failed connections with their threshold", () => {
+    const slo = { ...none, unexpected_results: judgeUnexpectedResults({ buy: { ok: 3, INTERNAL: 2 }, "http.me": { "500": 1 } }), failed_connections: judgeFailedConnections(0, 0) };
+    const verdict = verdictOf({ slo, connections, generator } as never);
+    expect(verdict.pass).toBe(false);
+    expect(verdict.line).toMatch(/^VERDICT: FAIL — 3 unexpected result\(s\): buy INTERNAL ×2, http.me 500 ×1; 0 failed connection\(s\) ≤ 0/);
+  });
+
+  it("says the ceiling is the generator's when the generator was saturated as the threshold broke", () => {
+    const window = (t_s: number, players: number, action_p99_ms: number, generator_saturated: boolean): WindowMeasures => ({
+      t_s, players, action_p99_ms, broadcast_p99_ms: null, server_event_loop_p99_ms: null, connections_failed: 0, generator_saturated,
+    });
+    const run = { windowS: 10, thresholds: { action_p99_ms: 250 }, allPlayersStarted: false, stoppedEarly: false };
+    const ceilingOf = (saturated: boolean) =>
+      ceilingReport(judgeCeiling([window(10, 50, 90, false), window(20, 100, 120, false), window(30, 150, 400, saturated)], run.thresholds), run);
+    const generatorBound = verdictOf({ slo: none, connections, generator, ceiling: ceilingOf(true) } as never);
+    expect(generatorBound).toEqual({ pass: false, line: expect.stringMatching(/^VERDICT: FAIL — ceiling 100 players \(action p99 400 ms > 250 ms at 150 players, the GENERATOR's ceiling, not the server's/) });
+    expect(verdictOf({ slo: none, connections, generator, ceiling: ceilingOf(false) } as never).line).not.toMatch(/GENERATOR's/);
   });
 });
 
