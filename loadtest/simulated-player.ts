@@ -282,7 +282,7 @@ export class SimulatedPlayer {
       this.chunks.delete(slot.key);
       slot.leaving = true;
       this.context.recorder.count("chunk.leaves");
-      if (slot.room) void leaveRoom(slot.room); // still joining: left when the join completes
+      if (slot.room) void this.leaveWhenAnswered(slot.room); // still joining: left when the join completes
     }
     const now = Date.now();
     for (const { cx, cy } of plan.join) {
@@ -772,6 +772,19 @@ export class SimulatedPlayer {
     if (pending.landKey) this.ownChanges.set(pending.landKey, Date.now());
     this.context.recorder.action(pending.label, code, latencyMs);
     pending.resolve({ code, data });
+  }
+
+  /**
+   * Leaves a chunk room the player walked away from once the actions it sent
+   * there are answered: a player who closed the room under its own action
+   * would count that action as lost (`connection_closed`) although the server
+   * did nothing wrong. No new action goes to a room being left; an action
+   * left unanswered still ends as a timeout.
+   */
+  private async leaveWhenAnswered(room: Room): Promise<void> {
+    const waiting = () => [...this.pending.values()].some((pending) => pending.room === room);
+    while (waiting() && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 50));
+    await leaveRoom(room);
   }
 
   private failPending(room: Room): void {

@@ -75,6 +75,7 @@ describe("the load tester", () => {
         sloEventLoopP99Ms: 60_000,
         sloMemoryGrowthPercent: 1_000,
         memoryWindowS: 6,
+        sloNoUnexpectedErrors: true,
       });
       runWallMs = Date.now() - before;
     }, 60_000);
@@ -98,6 +99,10 @@ describe("the load tester", () => {
       expect(measures["action.all"]!.p99).toBeGreaterThan(0);
       expect(measures["action.all"]!.p50).toBeLessThanOrEqual(measures["action.all"]!.p99);
       expect(measures["http.chunk_terrain"]?.count).toBeGreaterThan(0);
+    });
+
+    it("gets only business answers: no action lost to a closed room (players walking away wait for their answers), a timeout or a server error", () => {
+      expect(result.report.slo.unexpected_results).toMatchObject({ observed: 0, pass: true });
     });
 
     it("records broadcast latencies of land changes at the other players of the chunk", () => {
