@@ -1,5 +1,8 @@
--- A hot auction's batch of bids, applied without subtransactions and with the
--- listing, its land and the land's announcement written once per batch.
+-- A hot auction's batch of bids, applied without subtransactions. Per bid
+-- only the req's claim and the holds are written as the bid is decided (later
+-- bids of the batch depend on them); the listing, its land and the land's
+-- announcement are written once per batch, and the bids, audit rows,
+-- notifications and outbox rows with one statement per table at the end.
 --
 -- Why: place_bids (migration 011) ran each bid through place_bid inside two
 -- subtransactions and updated the listing and the land row once per bid. A
@@ -53,7 +56,13 @@ DECLARE
   v_bid_id UUID;
   v_bidder UUID;
   v_events JSONB := '[]'::jsonb;
-  v_outbox_id BIGINT;
+  v_bid_rows JSONB := '[]'::jsonb;
+  v_audit_rows JSONB := '[]'::jsonb;
+  v_notification_rows JSONB := '[]'::jsonb;
+  v_outbox_rows JSONB := '[]'::jsonb;
+  v_leader_row INTEGER;
+  v_displaced_status TEXT;
+  v_earlier_leader_status TEXT;
   v_outbox_ids BIGINT[] := '{}';
   v_updated_at TIMESTAMPTZ;
 BEGIN
@@ -113,44 +122,48 @@ BEGIN
       CONTINUE;
     END IF;
 
+    -- The bid's row, written with the batch's others at the end. A leader
+    -- displaced within the batch is written already outbid (or cancelled when
+    -- its bidder raised their own maximum); one from before the batch is
+    -- updated once.
+    v_bid_id := gen_random_uuid();
     IF v_args ->> 'outcome' = 'outbid_at_once' THEN
-      INSERT INTO bids (listing_id, bidder_id, amount_bdt, status, request_req)
-      VALUES (p_listing_id, v_bidder, (v_args ->> 'amount')::bigint, 'outbid', v_args ->> 'req');
+      v_bid_rows := v_bid_rows || jsonb_build_array(jsonb_build_object('bid_id', v_bid_id, 'bidder_id', v_bidder,
+        'amount', (v_args ->> 'amount')::bigint, 'status', 'outbid', 'req', v_args ->> 'req', 'at', clock_timestamp()));
     ELSE
-      IF v_leading IS NOT NULL THEN
-        UPDATE bids SET status = CASE WHEN v_args ->> 'outcome' = 'raised_own_maximum' THEN 'cancelled' ELSE 'outbid' END
-        WHERE bid_id = v_leading;
+      v_displaced_status := CASE WHEN v_args ->> 'outcome' = 'raised_own_maximum' THEN 'cancelled' ELSE 'outbid' END;
+      IF v_leader_row IS NOT NULL THEN
+        v_bid_rows := jsonb_set(v_bid_rows, ARRAY[v_leader_row::text, 'status'], to_jsonb(v_displaced_status));
+      ELSIF v_leading IS NOT NULL AND v_earlier_leader_status IS NULL THEN
+        v_earlier_leader_status := v_displaced_status;
       END IF;
       IF v_args ->> 'displaced_id' IS NOT NULL THEN
         UPDATE users SET held_bdt = held_bdt - (v_args ->> 'displaced_maximum')::bigint, updated_at = now()
         WHERE user_id = (v_args ->> 'displaced_id')::uuid;
       END IF;
-      INSERT INTO bids (listing_id, bidder_id, amount_bdt, status, request_req)
-      VALUES (p_listing_id, v_bidder, (v_args ->> 'new_maximum')::bigint, 'active', v_args ->> 'req')
-      RETURNING bid_id INTO v_leading;
+      v_leader_row := jsonb_array_length(v_bid_rows);
+      v_leading := v_bid_id;
+      v_bid_rows := v_bid_rows || jsonb_build_array(jsonb_build_object('bid_id', v_bid_id, 'bidder_id', v_bidder,
+        'amount', (v_args ->> 'new_maximum')::bigint, 'status', 'active', 'req', v_args ->> 'req', 'at', clock_timestamp()));
     END IF;
 
-    INSERT INTO audit_logs (event_type, event_category, actor_id, actor_role, resource_type, resource_id, action, details, amount_bdt)
-    VALUES ('bid_placed', 'marketplace', v_bidder, v_args ->> 'bidder_role', 'listing', p_listing_id::text, 'bid',
-            jsonb_build_object('outcome', v_args ->> 'outcome', 'price_bdt', (v_args ->> 'price')::bigint,
-                               'extended', (v_args ->> 'extended')::boolean, 'req', v_args ->> 'req'),
-            (v_args ->> 'hold')::bigint);
+    v_audit_rows := v_audit_rows || jsonb_build_array(jsonb_build_object('actor_id', v_bidder, 'actor_role', v_args ->> 'bidder_role',
+      'details', jsonb_build_object('outcome', v_args ->> 'outcome', 'price_bdt', (v_args ->> 'price')::bigint,
+                                    'extended', (v_args ->> 'extended')::boolean, 'req', v_args ->> 'req'),
+      'amount', (v_args ->> 'hold')::bigint));
 
     v_end := (v_args ->> 'end')::timestamptz;
     IF (v_args ->> 'extended')::boolean THEN
       v_extensions := v_extensions + 1;
       v_events := v_events || jsonb_build_array(v_args -> 'extended_event');
-      INSERT INTO outbox (topic, payload) VALUES ('schedule_auction_close',
-        jsonb_build_object('listing_id', p_listing_id, 'end_ms', floor(extract(epoch FROM v_end) * 1000)))
-      RETURNING outbox_id INTO v_outbox_id;
-      v_outbox_ids := v_outbox_ids || v_outbox_id;
+      v_outbox_rows := v_outbox_rows || jsonb_build_array(jsonb_build_object('topic', 'schedule_auction_close',
+        'payload', jsonb_build_object('listing_id', p_listing_id, 'end_ms', floor(extract(epoch FROM v_end) * 1000))));
     END IF;
     IF v_args ->> 'outbid_user' IS NOT NULL THEN
-      INSERT INTO notifications (user_id, type, payload) VALUES ((v_args ->> 'outbid_user')::uuid, 'outbid', v_args -> 'outbid_event');
-      INSERT INTO outbox (topic, payload)
-      VALUES ('notify', jsonb_build_object('user_id', v_args ->> 'outbid_user', 'event', v_args -> 'outbid_event'))
-      RETURNING outbox_id INTO v_outbox_id;
-      v_outbox_ids := v_outbox_ids || v_outbox_id;
+      v_notification_rows := v_notification_rows || jsonb_build_array(jsonb_build_object('user_id', v_args ->> 'outbid_user',
+        'payload', v_args -> 'outbid_event'));
+      v_outbox_rows := v_outbox_rows || jsonb_build_array(jsonb_build_object('topic', 'notify',
+        'payload', jsonb_build_object('user_id', v_args ->> 'outbid_user', 'event', v_args -> 'outbid_event')));
     END IF;
 
     v_price := (v_args ->> 'price')::bigint;
@@ -160,17 +173,36 @@ BEGIN
   END LOOP;
 
   IF v_applied > 0 THEN
+    -- What the applied bids wrote besides the holds, a statement per table.
+    IF v_earlier_leader_status IS NOT NULL THEN
+      UPDATE bids SET status = v_earlier_leader_status WHERE bid_id = v_listing.leading_bid_id;
+    END IF;
+    INSERT INTO bids (bid_id, listing_id, bidder_id, amount_bdt, status, request_req, created_at)
+    SELECT (row ->> 'bid_id')::uuid, p_listing_id, (row ->> 'bidder_id')::uuid, (row ->> 'amount')::bigint,
+           row ->> 'status', row ->> 'req', (row ->> 'at')::timestamptz
+    FROM jsonb_array_elements(v_bid_rows) AS row;
+    INSERT INTO audit_logs (event_type, event_category, actor_id, actor_role, resource_type, resource_id, action, details, amount_bdt)
+    SELECT 'bid_placed', 'marketplace', (row ->> 'actor_id')::uuid, row ->> 'actor_role', 'listing', p_listing_id::text, 'bid',
+           row -> 'details', (row ->> 'amount')::bigint
+    FROM jsonb_array_elements(v_audit_rows) AS row;
+    INSERT INTO notifications (user_id, type, payload)
+    SELECT (row ->> 'user_id')::uuid, 'outbid', row -> 'payload' FROM jsonb_array_elements(v_notification_rows) AS row;
     UPDATE listings
     SET current_price_bdt = v_price, leading_bid_id = v_leading, bid_count = v_bid_count,
         auction_end_time = v_end, extensions = extensions + v_extensions, updated_at = now()
     WHERE listing_id = p_listing_id;
     UPDATE lands SET updated_at = clock_timestamp() WHERE land_id = v_listing.land_id RETURNING updated_at INTO v_updated_at;
-    INSERT INTO outbox (topic, payload) VALUES ('land_changed', jsonb_build_object('land_id', v_listing.land_id, 'events', v_events))
-    RETURNING outbox_id INTO v_outbox_id;
-    v_outbox_ids := v_outbox_ids || v_outbox_id;
+    v_outbox_rows := v_outbox_rows || jsonb_build_array(jsonb_build_object('topic', 'land_changed',
+      'payload', jsonb_build_object('land_id', v_listing.land_id, 'events', v_events)));
+    WITH written AS (
+      INSERT INTO outbox (topic, payload)
+      SELECT row ->> 'topic', row -> 'payload' FROM jsonb_array_elements(v_outbox_rows) AS row
+      RETURNING outbox_id
+    )
+    SELECT array_agg(outbox_id ORDER BY outbox_id) INTO v_outbox_ids FROM written;
   END IF;
 
-  RETURN jsonb_build_object('results', v_results, 'land_id', v_listing.land_id, 'outbox_ids', to_jsonb(v_outbox_ids),
+  RETURN jsonb_build_object('results', v_results, 'land_id', v_listing.land_id, 'outbox_ids', to_jsonb(coalesce(v_outbox_ids, '{}')),
     'updated_at_ms', CASE WHEN v_updated_at IS NULL THEN NULL ELSE floor(extract(epoch FROM v_updated_at) * 1000) END);
 END;
 $$;

@@ -30,6 +30,13 @@ import { wildcardMessage } from "./wildcard-message.js";
 import { followUserEvents, loginKeyOf } from "./user-events-relay.js";
 import { ChunkState, LandState } from "./schema/ChunkState.js";
 
+/**
+ * A hot auction's new price is sent at once when the room has not patched for
+ * this long, instead of waiting up to a patch interval for the next tick; a
+ * busier auction falls back to the tick.
+ */
+const MIN_EAGER_PATCH_GAP_MS = 10;
+
 type ChunkClient = Client<{ auth: AuthenticatedUser | { anonymous: true } }>;
 type ActionHandler<T extends ChunkMessage> = (user: AuthenticatedUser, payload: ChunkMessagePayload<T>) => Promise<StoredOutcome>;
 /** A message that passed validation: its type, its sender and its parsed payload. */
@@ -54,6 +61,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   private ready: Promise<void> | undefined;
   /** Set when a land changes; the next patch tick sends it. */
   private stateChanged = false;
+  private lastPatchAt = 0;
 
   private readonly actions: { [T in ChunkMessage]: ActionHandler<T> } = {
     buy: (user, { req, x, y }) => roomServices().purchases.buy({ userId: user.userId, username: user.username, req, x, y }),
@@ -146,6 +154,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
   override broadcastPatch(): boolean {
     if (!this.stateChanged) return false;
     this.stateChanged = false;
+    this.lastPatchAt = performance.now();
     return super.broadcastPatch();
   }
 
@@ -178,6 +187,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     const land = this.state.lands.get(`${patch.x},${patch.y}`);
     if (!land || land.updated_at_ms > patch.updated_at_ms || land.listing_id !== patch.listing_id) return;
     Object.assign(land, patch);
+    if (performance.now() - this.lastPatchAt >= MIN_EAGER_PATCH_GAP_MS) this.broadcastPatch();
   }
 
   /** Sets a land's state unless the room already holds a newer version of it. */

@@ -221,6 +221,12 @@ describe("auctions", () => {
     const listing = (await server.db.query("SELECT bid_count, current_price_bdt FROM listings WHERE listing_id = $1", [listingId])).rows[0];
     expect(listing.bid_count).toBe(4);
     expect(bids.rows).toHaveLength(4);
+    expect(bids.rows.filter((row) => row.status === "active").map((row) => row.bidder_id)).toEqual([bidders[3]!.userId]);
+    // Newest first, bids committed together included: each has the time it was decided (the route shows milliseconds).
+    const history = (await api.get(`/listings/${listingId}`)).body.bids as Array<{ bidder_id: string; created_at: string }>;
+    const times = history.map((bid) => Date.parse(bid.created_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(history.at(-1)!.bidder_id).toBe(bidders[0]!.userId);
     // The leader holds 8,000; every other maximum has been released.
     expect((await balanceOf(bidders[3]!)).held_bdt).toBe(8_000);
     for (const outbid of bidders.slice(0, 3)) expect((await balanceOf(outbid)).held_bdt).toBe(0);
