@@ -33,12 +33,12 @@ const firstSaleResult = z.object({
   outcome: z.unknown().optional(),
   land_id: z.string().nullable().optional(),
   updated_at_ms: z.number().optional(),
-  /** Why `first_sales_batch` did not act on a purchase, as the SQLSTATE first_sale raised for it: P0002 deleted account, P0003 answered before. */
+  /** The SQLSTATE a purchase raised inside `first_sales` (its subtransaction was undone). */
   raised: z.string().optional(),
 });
 type FirstSaleResult = z.infer<typeof firstSaleResult>;
 
-/** How many purchases one `first_sales_batch` call decides, and how many such calls run at once. */
+/** How many purchases one `first_sales` call decides, and how many such calls run at once. */
 export const FIRST_SALE_GROUP_COMMIT = { maxBatch: 64, maxInFlight: 2 };
 
 /** What one purchase of a batch came to: an answer for the buyer, or an error that fails its job (BullMQ retries it). */
@@ -46,7 +46,7 @@ type BatchOutcome = { outcome: StoredOutcome } | { error: unknown };
 
 /**
  * The worker side of `buy`. Each purchase is decided by the SQL function
- * `first_sales_batch` (migration 014): the buyer's available funds (balance − held)
+ * `first_sale` (migration 008): the buyer's available funds (balance − held)
  * must cover the price of the config in force and the land must still be
  * unowned (the unique key on its coordinates decides races); then the buyer is
  * debited, the world account credited through its append-only ledger (no hot
@@ -55,9 +55,9 @@ type BatchOutcome = { outcome: StoredOutcome } | { error: unknown };
  * purchase of another land, so those never conflict.
  *
  * Purchases are group-committed: those that arrive while earlier ones are
- * being written go together into one SERIALIZABLE transaction, without
- * subtransactions (a purchase that must not happen is found out before it
- * writes), retried as a whole on a serialization failure. A purchase's answer is given only after its batch
+ * being written go together into one SERIALIZABLE transaction (`first_sales`,
+ * migration 012), each in a subtransaction of its own, retried as a whole on a
+ * serialization failure. A purchase's answer is given only after its batch
  * commits, and the land changes are announced after the commit, one message
  * per chunk.
  */
@@ -95,7 +95,7 @@ export function createFirstSaleExecutor(deps: {
             deps.serializablePool,
             (pool) =>
               pool.oneFirst(sql.type(z.object({ results: z.array(firstSaleResult) }))`
-                SELECT first_sales_batch(${sql.jsonb(purchases)}, ${version}) AS results`),
+                SELECT first_sales(${sql.jsonb(purchases)}, ${version}) AS results`),
             { onRetry: () => deps.metrics.serializationRetries.labels("first_sale").inc() },
           );
     if (decided.some((result) => result.config_changed)) return "config_changed";

@@ -1,1 +1,0 @@
-DROP FUNCTION first_sales_batch(JSONB, BIGINT);
