@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { Redis } from "ioredis";
 import type { DestinationStream } from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startServer, type RunningServer } from "../../src/composition-root.js";
@@ -48,6 +49,24 @@ export async function dropDatabase(databaseName: string): Promise<void> {
   }
 }
 
+/**
+ * Drops a test environment's database and every Redis key under its prefix
+ * (queues, presence, rate limits, caches): Redis is shared by every test run
+ * on the machine and keeps what is not removed until it restarts.
+ */
+export async function forgetTestEnvironment(environment: TestEnvironment): Promise<void> {
+  await dropDatabase(environment.databaseName);
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${environment.queuePrefix}*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export interface TestServer {
   baseUrl: string;
   wsUrl: string;
@@ -81,7 +100,7 @@ export async function startTestServer(overrides: Record<string, string> = {}, op
     async stop() {
       await db.end();
       await server.stop();
-      await dropDatabase(environment.databaseName);
+      await forgetTestEnvironment(environment);
     },
   };
 }

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment } from "../helpers/test-server.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
@@ -35,7 +35,7 @@ afterAll(async () => {
   for (const run of processes) run.child.kill("SIGTERM");
   await Promise.all(processes.map((run) => run.exited));
   await db?.end();
-  await dropDatabase(environment.databaseName);
+  await forgetTestEnvironment(environment);
 });
 
 let adminToken: string | undefined;

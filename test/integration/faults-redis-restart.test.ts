@@ -5,7 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { dropDatabase, testEnvironment, type TestEnvironment } from "../helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment, type TestEnvironment } from "../helpers/test-server.js";
 import { freePort, type Spawned } from "../helpers/processes.js";
 import { registerUser, type ApiClient } from "../helpers/http-client.js";
 import { startSpawnedServer } from "../helpers/spawned-server.js";
@@ -90,7 +90,7 @@ afterAll(async () => {
   await killRedis();
   if (redisDir) rmSync(redisDir, { recursive: true, force: true });
   await db?.end();
-  if (environment) await dropDatabase(environment.databaseName);
+  if (environment) await forgetTestEnvironment(environment);
 });
 
 /** A funded player in chunk (0, 0) that rejoins if its connection is closed, recording the lands its room shows. */

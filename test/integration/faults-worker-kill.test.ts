@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment } from "../helpers/test-server.js";
 import { killAll, spawnEntry, type Spawned } from "../helpers/processes.js";
 import { registerUser, type ApiClient } from "../helpers/http-client.js";
 import { startSpawnedServer } from "../helpers/spawned-server.js";
@@ -50,7 +50,7 @@ afterAll(async () => {
   await leaveAll(rooms);
   await killAll(running);
   await db?.end();
-  await dropDatabase(environment.databaseName);
+  await forgetTestEnvironment(environment);
 });
 
 async function player(index: number) {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment } from "../helpers/test-server.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
@@ -37,7 +37,7 @@ afterAll(async () => {
   for (const run of processes) run.child.kill("SIGTERM");
   await Promise.all(processes.map((run) => run.exited));
   await db?.end();
-  await dropDatabase(environment.databaseName);
+  await forgetTestEnvironment(environment);
 });
 
 const player = () => registerUser(apiClient(`http://127.0.0.1:${portA}`), "chat");

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment } from "../helpers/test-server.js";
 import { spawnEntry } from "../helpers/processes.js";
 
 const environment = testEnvironment();
@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await db?.end();
-  await dropDatabase(environment.databaseName);
+  await forgetTestEnvironment(environment);
 });
 
 describe("operator commands", () => {

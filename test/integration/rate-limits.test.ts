@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Room } from "@colyseus/sdk";
-import { dropDatabase, startTestServer, testEnvironment, type TestServer } from "../helpers/test-server.js";
+import { forgetTestEnvironment, startTestServer, testEnvironment, type TestServer } from "../helpers/test-server.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
 import { fund, registerAdmin } from "../helpers/accounts.js";
@@ -234,7 +234,7 @@ describe("two server processes sharing Redis", () => {
     for (const run of processes) run.child.kill("SIGTERM");
     await Promise.all(processes.map((run) => run.exited));
     await db?.end();
-    await dropDatabase(environment.databaseName);
+    await forgetTestEnvironment(environment);
   });
 
   /** Joins chunk rooms until it has one hosted by each process; returns them by the port of their host. */

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDatabaseExists, migrateDown, migrateUp, loadMigrations } from "../../src/db/migrator.js";
 import { MIGRATIONS_DIR } from "../../src/composition-root.js";
-import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { dropDatabase, forgetTestEnvironment, testEnvironment } from "../helpers/test-server.js";
 
 const environment = testEnvironment();
 let db: pg.Pool;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.end();
-  await dropDatabase(environment.databaseName);
+  await forgetTestEnvironment(environment);
 });
 
 /** Every table, column, constraint, index, trigger, view and function of the public schema, as text. */

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
-import { dropDatabase, testEnvironment } from "../helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment } from "../helpers/test-server.js";
 import { expectLedgerBalanced } from "../helpers/ledger.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/processes.js";
 import { apiClient, registerUser } from "../helpers/http-client.js";
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.child.kill("SIGKILL");
   await db?.end();
-  await dropDatabase(environment.databaseName);
+  await forgetTestEnvironment(environment);
 });
 
 describe("SIGTERM during load", () => {
