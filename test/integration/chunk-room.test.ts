@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Room } from "@colyseus/sdk";
 import { landTerrain, DEFAULT_WORLD_CONFIG } from "../../src/domain/world/index.js";
@@ -158,12 +159,17 @@ describe("owner actions", () => {
     const owner = await fundedPlayer();
     const { results } = await join(0, 1, owner.token);
     expect((await results.send("buy", { req: "p-buy", x: 4, y: 34 })).ok).toBe(true);
+    expect((await results.send("buy", { req: "p-buy-2", x: 5, y: 34 })).ok).toBe(true);
     expect((await results.send("fence", { req: "p-fence", x: 4, y: 34, passcode: "4321" })).ok).toBe(true);
-    const row = await server.db.query("SELECT land_id, passcode_hash FROM lands WHERE x = 4 AND y = 34");
-    expect(row.rows[0].passcode_hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(row.rows[0].passcode_hash).not.toContain("4321");
-    const audit = await server.db.query("SELECT details::text AS d FROM audit_logs WHERE event_type = 'fence_set' AND resource_id = $1", [row.rows[0].land_id]);
-    expect(audit.rows[0].d).not.toContain("4321");
+    expect((await results.send("fence", { req: "p-fence-2", x: 5, y: 34, passcode: "4321" })).ok).toBe(true);
+    const rows = (await server.db.query("SELECT land_id, passcode_hash FROM lands WHERE y = 34 AND x IN (4, 5) ORDER BY x")).rows;
+    expect(rows[0].passcode_hash).toMatch(/^[0-9a-f]{64}$/);
+    // Not the digits, not their plain hash (keyed), and not the same on another land (bound to the land).
+    expect(rows[0].passcode_hash).not.toBe(createHash("sha256").update("4321").digest("hex"));
+    expect(rows[0].passcode_hash).not.toBe(rows[1].passcode_hash);
+    const audit = await server.db.query("SELECT details FROM audit_logs WHERE event_type = 'fence_set' AND resource_id = $1", [rows[0].land_id]);
+    // No value of the audit row is the passcode (ids may contain the digits by chance; a value never is them).
+    expect(Object.values(audit.rows[0].details).map(String)).not.toContain("4321");
   });
 
   it("refuses a message over 280 characters or with control characters, and accepts 280 with emoji", async () => {
