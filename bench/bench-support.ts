@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { WebSocket as InspectorSocket } from "ws";
-import { dropDatabase, testEnvironment, type TestEnvironment } from "../test/helpers/test-server.js";
+import { forgetTestEnvironment, testEnvironment, type TestEnvironment } from "../test/helpers/test-server.js";
 import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../test/helpers/processes.js";
 import { apiClient, registerUser, type ApiClient } from "../test/helpers/http-client.js";
 import { fund } from "../test/helpers/accounts.js";
@@ -59,7 +59,7 @@ export async function startBenchServer(overrides: Record<string, string> = {}): 
       run.child.kill("SIGTERM");
       await run.exited;
       await db.end();
-      await dropDatabase(environment.databaseName);
+      await forgetTestEnvironment(environment);
     },
   };
 }
