@@ -20,7 +20,7 @@ import {
   type ResultMessage,
   type ChunkLandState,
 } from "../src/protocol/room-messages.js";
-import { unpackBytes, type PackedChunk } from "../src/domain/world/packed-chunk.js";
+import { landIndex, unpackChunk, type PackedChunk, type UnpackedChunk } from "../src/domain/world/packed-chunk.js";
 import type { Account } from "./accounts.js";
 import { ENCRYPTION_VERSION, decryptText, encryptText, type ChatKeyring } from "./chat-crypto.js";
 import { chunkKey, chunkOfLand, planChunkMoves, type ChunkGrid } from "./chunk-hysteresis.js";
@@ -101,17 +101,10 @@ interface ChunkSlot {
   leaving: boolean;
 }
 
-interface TerrainEntry {
+interface TerrainEntry extends UnpackedChunk {
   etag: string | null;
   fetchedAtMs: number;
   maxAgeMs: number;
-  x0: number;
-  y0: number;
-  width: number;
-  height: number;
-  biomes: string[];
-  biome: Uint8Array;
-  priceByBiome: Record<string, number>;
 }
 
 interface Pending {
@@ -398,20 +391,9 @@ export class SimulatedPlayer {
       recorder.http("chunk_terrain", performance.now() - started, response.status, Buffer.byteLength(text));
       if (response.status !== 200) return;
       const packed = JSON.parse(text) as PackedChunk;
-      const { biomes, biome } = unpackBytes(packed); // checks the shape as well
+      const unpacked = unpackChunk(packed); // checks the shape as well
       this.terrain.delete(key);
-      this.terrain.set(key, {
-        etag: response.headers.get("etag"),
-        fetchedAtMs: Date.now(),
-        maxAgeMs,
-        x0: packed.x0,
-        y0: packed.y0,
-        width: packed.width,
-        height: packed.height,
-        biomes,
-        biome,
-        priceByBiome: packed.price_by_biome,
-      });
+      this.terrain.set(key, { ...unpacked, etag: response.headers.get("etag"), fetchedAtMs: Date.now(), maxAgeMs });
       if (this.terrain.size > TERRAIN_CACHE_CHUNKS) this.terrain.delete(this.terrain.keys().next().value!);
     } catch (error) {
       if (this.stopped) return;
@@ -425,8 +407,7 @@ export class SimulatedPlayer {
     const { cx, cy } = chunkOfLand(x, y, this.context.world);
     const entry = this.terrain.get(chunkKey(cx, cy));
     if (!entry) return undefined;
-    const index = (y - entry.y0) * entry.width + (x - entry.x0);
-    const biome = entry.biomes[entry.biome[index] ?? -1];
+    const biome = entry.biomes[entry.biome[landIndex(entry, x, y)] ?? -1];
     return biome === undefined ? undefined : entry.priceByBiome[biome];
   }
 

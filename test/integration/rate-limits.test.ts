@@ -83,6 +83,21 @@ function admissible(cost: number, elapsedSeconds: number) {
   return { atLeast: Math.floor(BURST / cost), atMost: Math.floor((BURST + RATE * elapsedSeconds) / cost) + 1 };
 }
 
+/**
+ * Sends a burst of 30 messages of one type at once and checks that the
+ * budget admitted what a price of `cost` allows and refused the rest; returns
+ * how many were admitted and the codes of the answers that were not refusals.
+ */
+async function burstWithinBudget(room: Room, type: string, build: (req: string) => Payload, cost: number) {
+  const { results, limited, admitted, elapsedSeconds } = await burstOf(room, type, build, 30);
+  const bounds = admissible(cost, elapsedSeconds);
+  expect(limited).toBeGreaterThan(0);
+  expect(admitted).toBeGreaterThanOrEqual(bounds.atLeast);
+  expect(admitted).toBeLessThanOrEqual(bounds.atMost);
+  const otherCodes = new Set(results.filter((r) => r.ok || r.error.code !== "RATE_LIMITED").map((r) => (r.ok ? "OK" : r.error.code)));
+  return { admitted, otherCodes };
+}
+
 describe("every chunk-room message type has a limit", () => {
   const cases = [
     ...Object.entries(DEFAULT_CHUNK_MESSAGE_COSTS).map(([type, cost]) => ({ type, cost, build: chunkMessages[type as keyof typeof chunkMessages] })),
@@ -93,14 +108,8 @@ describe("every chunk-room message type has a limit", () => {
       const user = await registerUser(api);
       const room = await sdkClient(server.wsUrl, user.token).joinOrCreate("chunk", { cx: 0, cy: 0 });
       rooms.push(room);
-      const sent = 30;
-      const { results, limited, admitted, elapsedSeconds } = await burstOf(room, type, build, sent);
-      const bounds = admissible(cost, elapsedSeconds);
-      expect(limited).toBeGreaterThan(0);
-      expect(admitted).toBeGreaterThanOrEqual(bounds.atLeast);
-      expect(admitted).toBeLessThanOrEqual(bounds.atMost);
+      const { otherCodes } = await burstWithinBudget(room, type, build, cost);
       // The admitted ones reached their action (or, for garbage, validation).
-      const otherCodes = new Set(results.filter((r) => r.ok || r.error.code !== "RATE_LIMITED").map((r) => (r.ok ? "OK" : r.error.code)));
       if (type === "no_such_type") expect([...otherCodes]).toEqual(["INVALID_INPUT"]);
       else expect(otherCodes.has("INVALID_INPUT")).toBe(false);
       expect(room.connection.isOpen).toBe(true); // a burst is not a flood
@@ -130,13 +139,7 @@ describe("every land chat message type has a limit", () => {
       const room = await sdkClient(server.wsUrl, user.token).joinOrCreate("land_chat", { land_id: landId });
       rooms.push(room);
       room.onMessage("msg", () => undefined); // broadcasts of what was admitted; counted in the database below
-      const sent = 30;
-      const { results, limited, admitted, elapsedSeconds } = await burstOf(room, type, build, sent);
-      const bounds = admissible(cost, elapsedSeconds);
-      expect(limited).toBeGreaterThan(0);
-      expect(admitted).toBeGreaterThanOrEqual(bounds.atLeast);
-      expect(admitted).toBeLessThanOrEqual(bounds.atMost);
-      const otherCodes = new Set(results.filter((r) => r.ok || r.error.code !== "RATE_LIMITED").map((r) => (r.ok ? "OK" : r.error.code)));
+      const { admitted, otherCodes } = await burstWithinBudget(room, type, build, cost);
       const expected = { msg: ["OK"], delete: ["NOT_FOUND"], shout: ["INVALID_INPUT"] }[type]!;
       expect([...otherCodes]).toEqual(expected);
       if (type === "msg") {

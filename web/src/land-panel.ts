@@ -6,6 +6,7 @@
  */
 import { ChunkMessage, MAX_PUBLIC_MESSAGE_LENGTH } from "../../src/protocol/room-messages.js";
 import type { ListingType } from "../../src/protocol/http-schemas.js";
+import type { PublicBid, PublicListing } from "../../src/services/listings-query-service.js";
 import { api } from "./api.js";
 import type { ChunkRooms, LandOverlay } from "./chunk-rooms.js";
 import { h, toast, withProgress } from "./dom.js";
@@ -38,24 +39,10 @@ export interface LandAnswer {
   };
 }
 
-/** `GET /listings/:listing_id` (docs/MARKET.md). */
+/** `GET /listings/:listing_id` (docs/MARKET.md): the server's own answer type. */
 interface ListingAnswer {
-  listing: {
-    listing_id: string;
-    type: ListingType;
-    status: string;
-    price_bdt: number;
-    buy_now_price_bdt: number | null;
-    current_price_bdt: number | null;
-    min_bid_bdt: number | null;
-    bid_count: number;
-    reserve_met: boolean | null;
-    auction_end_time: string | null;
-    auto_extend: boolean;
-    auto_extend_s: number | null;
-    seller_name: string;
-  };
-  bids: { bid_id: string; bidder_id: string; bidder_name: string; amount_bdt: number | null; status: string; created_at: string }[];
+  listing: PublicListing;
+  bids: PublicBid[];
 }
 
 export interface LandPanelDeps {

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ChunkTerrain } from "./chunk-generator.js";
-import { encodeChunkPacked, unpackBytes, type PackedChunk } from "./packed-chunk.js";
+import { encodeChunkPacked, unpackChunk, type PackedChunk } from "./packed-chunk.js";
 
 /**
  * sha256 (lowercase hex) of a chunk's packed bytes. A `ChunkTerrain` and its
@@ -20,7 +20,7 @@ import { encodeChunkPacked, unpackBytes, type PackedChunk } from "./packed-chunk
  */
 export function chunkHash(chunk: ChunkTerrain | PackedChunk): string {
   const packed = "format" in chunk ? chunk : encodeChunkPacked(chunk);
-  const { biomes, biome, elevation, color } = unpackBytes(packed);
+  const { biomes, biome, elevation, color } = unpackChunk(packed);
   const numbers = [packed.cx, packed.cy, packed.x0, packed.y0, packed.width, packed.height];
   for (const name of biomes) numbers.push(packed.price_by_biome[name]);
   const numberBytes = new DataView(new ArrayBuffer(numbers.length * 8));

@@ -59,7 +59,7 @@ export function encodeChunkPacked(chunk: ChunkTerrain): PackedChunk {
  * @throws TypeError if `packed` is not a well-formed vlw-chunk-1 object.
  */
 export function decodeChunkPacked(packed: PackedChunk): LandTerrain[] {
-  const { biomes, biome, elevation, color } = unpackBytes(packed);
+  const { biomes, biome, elevation, color } = unpackChunk(packed);
   const prices = biomes.map((name) => {
     const price = packed.price_by_biome[name];
     if (typeof price !== "number") throw new TypeError(`packed chunk has no price for ${name}`);
@@ -76,7 +76,7 @@ export function decodeChunkPacked(packed: PackedChunk): LandTerrain[] {
         x: packed.x0 + i,
         y: packed.y0 + j,
         biome: name,
-        elevation: ((elevation[2 * k] as number) | ((elevation[2 * k + 1] as number) << 8)) / ELEVATION_QUANTUM,
+        elevation: elevationAt(elevation, k),
         color_hex: rgbToHex(color[3 * k] as number, color[3 * k + 1] as number, color[3 * k + 2] as number),
         price_bdt: prices[index] as number,
       };
@@ -85,12 +85,19 @@ export function decodeChunkPacked(packed: PackedChunk): LandTerrain[] {
   return lands;
 }
 
-/** The raw byte arrays of a packed chunk, after checking its shape and lengths. */
-export interface PackedChunkBytes {
+/**
+ * A packed chunk with its base64 fields decoded, after checking its shape and
+ * lengths: what the web client draws from and the load tester prices lands from.
+ */
+export interface UnpackedChunk extends Pick<PackedChunk, "cx" | "cy" | "x0" | "y0" | "width" | "height"> {
   biomes: Biome[];
+  /** One biome index per land, row-major (y then x). */
   biome: Uint8Array;
+  /** round(elevation × 65535) per land as uint16 little-endian; read with `elevationAt`. */
   elevation: Uint8Array;
+  /** r, g, b per land. */
   color: Uint8Array;
+  priceByBiome: Record<string, number>;
 }
 
 /**
@@ -98,7 +105,7 @@ export interface PackedChunkBytes {
  *
  * @throws TypeError if `packed` is not a well-formed vlw-chunk-1 object.
  */
-export function unpackBytes(packed: PackedChunk): PackedChunkBytes {
+export function unpackChunk(packed: PackedChunk): UnpackedChunk {
   if (typeof packed !== "object" || packed === null || packed.format !== PACKED_CHUNK_FORMAT) {
     throw new TypeError(`not a ${PACKED_CHUNK_FORMAT} packed chunk`);
   }
@@ -115,11 +122,28 @@ export function unpackBytes(packed: PackedChunk): PackedChunkBytes {
   }
   const landCount = packed.width * packed.height;
   return {
+    cx: packed.cx,
+    cy: packed.cy,
+    x0: packed.x0,
+    y0: packed.y0,
+    width: packed.width,
+    height: packed.height,
     biomes: packed.biomes,
     biome: base64Field(packed, "biome", landCount),
     elevation: base64Field(packed, "elevation", landCount * 2),
     color: base64Field(packed, "color", landCount * 3),
+    priceByBiome: packed.price_by_biome,
   };
+}
+
+/** Index of land (x, y) in an unpacked chunk's per-land arrays (row-major). */
+export function landIndex(chunk: Pick<UnpackedChunk, "x0" | "y0" | "width">, x: number, y: number): number {
+  return (y - chunk.y0) * chunk.width + (x - chunk.x0);
+}
+
+/** The elevation (0–1, quantised) of the k-th land of packed elevation bytes. */
+export function elevationAt(elevation: Uint8Array, k: number): number {
+  return ((elevation[2 * k] ?? 0) | ((elevation[2 * k + 1] ?? 0) << 8)) / ELEVATION_QUANTUM;
 }
 
 /** round(e × 65535) of each elevation as uint16 little-endian bytes (explicit byte order, not the host's). */
