@@ -32,6 +32,7 @@ import { createLandOwnerService } from "./services/land-owner-service.js";
 import { createPasscodeHasher } from "./services/passcode-hasher.js";
 import { createFirstSaleExecutor } from "./services/first-sale-service.js";
 import { createPurchaseRequester } from "./services/purchase-requester.js";
+import { createOutcomeListener, purchaseOutcomesChannel } from "./queue/purchase-outcomes.js";
 import { createMarketService } from "./services/market-service.js";
 import { createSettlementService } from "./services/settlement-service.js";
 import { createOutboxRelay } from "./services/outbox.js";
@@ -257,7 +258,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const services = createServices(config, infra, logger);
   await services.worldConfig.start();
-  const queues = createJobQueues(config, infra.queueConnection, createRedis(config.redisUrl, "vlw-server-events", { maxRetriesPerRequest: null, enableAutoPipelining: false }, logger));
+  const queues = createJobQueues(config, infra.queueConnection);
+  const purchaseOutcomes = createOutcomeListener(infra.subscriber, purchaseOutcomesChannel(config.queuePrefix));
+  await purchaseOutcomes.start();
   infra.metrics.trackQueues([queues.purchases, queues.auctions, queues.maintenance]);
   const workers = config.runWorkers ? startJobWorkers(config, services, infra.queueConnection, logger) : undefined;
 
@@ -273,7 +276,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     purchases: createPurchaseRequester({
       pool: infra.pool,
       queue: queues.purchases,
-      queueEvents: queues.purchaseEvents,
+      outcomes: purchaseOutcomes,
       worldConfig: services.worldConfig,
       timeoutMs: 10_000,
     }),
@@ -333,6 +336,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await workers?.close();
       await queues.close();
       await services.auctionsQueue.close();
+      await purchaseOutcomes.stop();
       await services.worldConfig.stop();
       await infra.close();
     },

@@ -1,4 +1,4 @@
-import { Queue, QueueEvents, Worker, type Job } from "bullmq";
+import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
@@ -7,6 +7,8 @@ import type { FirstSaleJob } from "../services/first-sale-service.js";
 import { PurchaseJob } from "../services/purchase-requester.js";
 import type { ListingSaleJob } from "../services/settlement-service.js";
 import { runPartitionMaintenance } from "../services/partition-maintenance.js";
+import type { StoredOutcome } from "../services/request-results.js";
+import { createOutcomeAnnouncer, purchaseOutcomesChannel } from "./purchase-outcomes.js";
 
 export const QueueName = {
   PURCHASES: "purchases",
@@ -24,17 +26,12 @@ const PURCHASE_LOCK_MS = 10_000;
 /** How often workers look for purchase jobs whose worker stopped renewing its lock. */
 const PURCHASE_STALLED_CHECK_MS = 5_000;
 
-/**
- * The queues a server process writes to, and the event stream it waits on
- * for a job's answer. QueueEvents reads with blocking commands, so it gets a
- * connection of its own.
- */
-export function createJobQueues(config: Config, connection: Redis, eventsConnection: Redis) {
+/** The queues a server process writes to (answers come back on the purchase-outcomes channel). */
+export function createJobQueues(config: Config, connection: Redis) {
   const prefix = config.queuePrefix;
   const purchases = new Queue(QueueName.PURCHASES, { connection, prefix });
   const auctions = new Queue(QueueName.AUCTIONS, { connection, prefix });
   const maintenance = new Queue(QueueName.MAINTENANCE, { connection, prefix });
-  const purchaseEvents = new QueueEvents(QueueName.PURCHASES, { connection: eventsConnection, prefix });
   // Connection errors during a Redis outage are retried by BullMQ; the
   // connections' own listeners log them once (see createRedis).
   for (const queue of [purchases, auctions, maintenance]) {
@@ -43,16 +40,12 @@ export function createJobQueues(config: Config, connection: Redis, eventsConnect
     // buying at once is normal here, not a leak.
     queue.setMaxListeners(0);
   }
-  purchaseEvents.on("error", () => undefined);
   return {
     purchases,
     auctions,
     maintenance,
-    purchaseEvents,
     async close() {
-      await purchaseEvents.close();
       await Promise.all([purchases.close(), auctions.close(), maintenance.close()]);
-      eventsConnection.disconnect();
     },
   };
 }
@@ -76,13 +69,20 @@ export function startJobWorkers(config: Config, services: Services, connection: 
     return worker;
   }
 
+  // Each answer is announced as soon as it is committed, before BullMQ marks the job completed.
+  const outcomes = createOutcomeAnnouncer(services.redis, purchaseOutcomesChannel(prefix), logger);
+  async function purchase(job: Job): Promise<StoredOutcome> {
+    if (job.name === PurchaseJob.FIRST_SALE) return services.firstSales.execute(job.data as FirstSaleJob);
+    if (job.name === PurchaseJob.LISTING_SALE) return services.settlements.buyListing(job.data as ListingSaleJob);
+    throw new Error(`unknown purchase job ${job.name}`);
+  }
   const purchaseWorker = instrument(
     new Worker(
       QueueName.PURCHASES,
       async (job: Job) => {
-        if (job.name === PurchaseJob.FIRST_SALE) return services.firstSales.execute(job.data as FirstSaleJob);
-        if (job.name === PurchaseJob.LISTING_SALE) return services.settlements.buyListing(job.data as ListingSaleJob);
-        throw new Error(`unknown purchase job ${job.name}`);
+        const outcome = await purchase(job);
+        outcomes.announce({ jobId: job.id!, outcome });
+        return outcome;
       },
       {
         connection,
@@ -97,6 +97,10 @@ export function startJobWorkers(config: Config, services: Services, connection: 
     ),
     QueueName.PURCHASES,
   );
+  purchaseWorker.on("failed", (job, error) => {
+    // The last attempt failed: the room waiting for it answers UNAVAILABLE now instead of at its timeout.
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) outcomes.announce({ jobId: job.id!, failed: error.message });
+  });
 
   const auctionWorker = instrument(
     new Worker(
