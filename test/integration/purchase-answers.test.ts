@@ -81,3 +81,35 @@ describe("answers to purchases whose announcement never came", () => {
     expect(purchases.rows[0].n).toBe(1);
   });
 });
+
+describe("a purchase job worked twice (its worker died after the commit, before BullMQ heard of it)", () => {
+  it("buys once, debits once, and answers the second run with the first run's answer", async () => {
+    const buyer = await registerUser(api);
+    await fund(api, admin.token, buyer.userId, 100_000);
+    const job: FirstSaleJob = { userId: buyer.userId, username: buyer.username, req: "worked-twice", x: 45, y: 60 };
+
+    const first = await server.server.services.firstSales.execute(job);
+    const second = await server.server.services.firstSales.execute(job);
+
+    expect(first.ok).toBe(true);
+    expect(second).toEqual(first);
+    const purchases = await server.db.query("SELECT count(*)::int AS n FROM transactions WHERE buyer_id = $1", [buyer.userId]);
+    expect(purchases.rows[0].n).toBe(1);
+    const balance = await server.db.query("SELECT balance_bdt FROM users WHERE user_id = $1", [buyer.userId]);
+    expect(Number(balance.rows[0].balance_bdt)).toBe(100_000 - (first as { data: { price_bdt: number } }).data.price_bdt);
+  });
+
+  it("a refusal worked twice stays the first refusal", async () => {
+    const buyer = await registerUser(api); // no funds
+    const job: FirstSaleJob = { userId: buyer.userId, username: buyer.username, req: "refused-twice", x: 46, y: 60 };
+
+    const first = await server.server.services.firstSales.execute(job);
+    await fund(api, admin.token, buyer.userId, 100_000); // funds arriving in between change nothing for this req
+    const second = await server.server.services.firstSales.execute(job);
+
+    expect(first).toMatchObject({ ok: false, error: { code: "INSUFFICIENT_FUNDS" } });
+    expect(second).toEqual(first);
+    expect((await server.db.query("SELECT count(*)::int AS n FROM lands WHERE x = 46 AND y = 60")).rows[0].n).toBe(0);
+  });
+});
+
