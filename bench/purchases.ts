@@ -15,6 +15,7 @@
  */
 import { pathToFileURL } from "node:url";
 import pg from "pg";
+import { Redis } from "ioredis";
 import type { Room } from "@colyseus/sdk";
 import { resultCollector, sdkClient } from "../test/helpers/room-client.js";
 import { processCpuSeconds, readCounter, round, startBenchServer, summarize, fundedPlayers, type BenchServer } from "./bench-support.js";
@@ -95,13 +96,25 @@ async function connectBuyers(server: BenchServer): Promise<Buyer[]> {
   );
 }
 
-/** CPU seconds used so far by the server process and by the PostgreSQL backends serving its database. */
-async function cpuSeconds(server: BenchServer) {
+/**
+ * CPU seconds used so far by each part a purchase crosses: the server
+ * process, the PostgreSQL backends serving its database, Redis (the whole
+ * server: queue, presence and rate limits), and this process, whose simulated
+ * buyers share the machine.
+ */
+async function cpuSeconds(server: BenchServer, redis: Redis) {
   const backends = await server.db.query<{ pid: number }>(
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
   );
   const postgres = await Promise.all(backends.rows.map((row) => processCpuSeconds(row.pid).catch(() => 0)));
-  return { server: await processCpuSeconds(server.process.child.pid!), postgres: postgres.reduce((sum, value) => sum + value, 0) };
+  const redisCpu = /used_cpu_sys:([\d.]+)[\s\S]*used_cpu_user:([\d.]+)/.exec(await redis.info("cpu"));
+  const own = process.cpuUsage();
+  return {
+    server: await processCpuSeconds(server.process.child.pid!),
+    postgres: postgres.reduce((sum, value) => sum + value, 0),
+    redis: redisCpu ? Number(redisCpu[1]) + Number(redisCpu[2]) : 0,
+    buyers: (own.user + own.system) / 1e6,
+  };
 }
 
 async function buyNext(buyer: Buyer, phase: string): Promise<{ ms: number; ok: boolean }> {
@@ -140,7 +153,8 @@ export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?:
     // Warm-up: one purchase per buyer.
     await Promise.all(buyers.map((buyer) => buyNext(buyer, "warm")));
 
-    const cpuBefore = await cpuSeconds(server);
+    const redis = new Redis(server.environment.config.redisUrl);
+    const cpuBefore = await cpuSeconds(server, redis);
     const retriesBefore = await readCounter(server.baseUrl, "vlw_db_serialization_retries_total", 'operation="first_sale"');
     const saturationLatencies: number[] = [];
     let saturationOk = 0;
@@ -156,10 +170,13 @@ export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?:
       }),
     );
     const saturationSeconds = (Date.now() - started) / 1000;
-    const cpuAfter = await cpuSeconds(server);
+    const cpuAfter = await cpuSeconds(server, redis);
+    redis.disconnect();
     const retries = (await readCounter(server.baseUrl, "vlw_db_serialization_retries_total", 'operation="first_sale"')) - retriesBefore;
 
     const purchasesPerSecond = saturationOk / saturationSeconds;
+    const cpuMsPerPurchase = (part: keyof typeof cpuBefore) => round(((cpuAfter[part] - cpuBefore[part]) * 1000) / Math.max(1, saturationOk), 3);
+    const totalCpuMs = (["server", "postgres", "redis", "buyers"] as const).reduce((sum, part) => sum + cpuMsPerPurchase(part), 0);
     // Open loop at half of the baseline's rate (the measure), then at
     // half of what this pipeline sustained (where its latency is meaningful).
     const halfOfBaseline = await openLoop(buyers, "hb", baseline.commitsPerSecond / 2, halfLoadMs);
@@ -180,8 +197,12 @@ export async function benchPurchases(opts: { saturationMs?: number; halfLoadMs?:
       halfOfOwnP50Ms: round(halfOfOwn.p50, 1),
       halfOfOwnP99Ms: round(halfOfOwn.p99, 1),
       // CPU per purchase is steadier than throughput on a shared machine: it says where the time goes.
-      serverCpuMsPerPurchase: round(((cpuAfter.server - cpuBefore.server) * 1000) / Math.max(1, saturationOk), 3),
-      postgresCpuMsPerPurchase: round(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / Math.max(1, saturationOk), 3),
+      serverCpuMsPerPurchase: cpuMsPerPurchase("server"),
+      postgresCpuMsPerPurchase: cpuMsPerPurchase("postgres"),
+      redisCpuMsPerPurchase: cpuMsPerPurchase("redis"),
+      buyersCpuMsPerPurchase: cpuMsPerPurchase("buyers"),
+      // What reaching 0.6× the baseline would take of this 2-core machine at today's cost per purchase.
+      coresNeededForTarget: round((totalCpuMs * 0.6 * baseline.commitsPerSecond) / 1000, 2),
       retriesPerCommit: round(retries / Math.max(1, saturationOk), 4),
       baselineRetriesPerCommit: round(baseline.retriesPerCommit, 4),
       buyers: BUYERS,
