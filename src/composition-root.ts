@@ -336,7 +336,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await workers?.close();
       await queues.close();
       await services.auctionsQueue.close();
-      await purchaseOutcomes.stop();
+      purchaseOutcomes.stop();
       await services.worldConfig.stop();
       await infra.close();
     },

@@ -74,9 +74,11 @@ export function createOutcomeListener(subscriber: Redis, channel: string) {
       subscriber.on("message", onMessage);
       await subscriber.subscribe(channel);
     },
-    async stop(): Promise<void> {
+    stop(): void {
       subscriber.off("message", onMessage);
-      await subscriber.unsubscribe(channel).catch(() => undefined);
+      // Not awaited: during a Redis outage the command would wait for the
+      // reconnection, and the connection is closed right after anyway.
+      void subscriber.unsubscribe(channel).catch(() => undefined);
     },
     /**
      * Starts waiting for a job's answer: call it before queueing the job, so
