@@ -24,7 +24,7 @@ import { toLandView, type LandView } from "../src/services/land-view.js";
 import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
 import { joinRefusal, refusalFor } from "./room-auth.js";
-import { authenticateJoin } from "./room-auth.js";
+import { assertTokenCurrent, authenticateJoin } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
 import { wildcardMessage } from "./wildcard-message.js";
 import { followUserEvents, loginKeyOf } from "./user-events-relay.js";
@@ -268,6 +268,7 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
     const user = client.auth && "userId" in client.auth ? client.auth : null;
     if (!user) throw unauthenticated("Log in to act; watching needs no token.");
+    assertTokenCurrent(user); // watching goes on after the token expires; acting does not
     const payload = parsed.data as { x?: number; y?: number };
     if (payload.x !== undefined && payload.y !== undefined && !this.containsLand(payload.x, payload.y)) {
       throw invalidInput(`(${payload.x}, ${payload.y}) is not in chunk (${this.state.cx}, ${this.state.cy}).`);

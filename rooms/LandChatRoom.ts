@@ -3,6 +3,7 @@ import { AppError, invalidInput, toErrorBody, unauthenticated } from "../src/err
 import { ErrorCode } from "../src/protocol/error-codes.js";
 import {
   CHAT_ACCESS_REVOKED_CLOSE_CODE,
+  CHAT_TOKEN_EXPIRED_CLOSE_CODE,
   CHAT_FLOOD_CLOSE_CODE,
   ChatServerMessage,
   chatMessageSchemas,
@@ -24,7 +25,7 @@ import type { ParticipantCounter } from "../src/services/chat-sessions.js";
 import { landChangesChannel, type LandChangeMessage } from "../src/services/land-changes.js";
 import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
-import { authenticateJoin, joinRefusal, refusalFor } from "./room-auth.js";
+import { assertTokenCurrent, authenticateJoin, joinRefusal, refusalFor, whenTokenExpires } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
 import { wildcardMessage } from "./wildcard-message.js";
 import { LandChatState } from "./schema/LandChatState.js";
@@ -43,6 +44,8 @@ interface Member {
   flood: FloodDetector;
   /** Set when the room has decided to drop the connection: nothing more is read from it. */
   dropping: boolean;
+  /** Cancels the drop scheduled for when the member's token expires. */
+  cancelExpiry: () => void;
 }
 
 const rateLimited = () => new AppError(ErrorCode.RATE_LIMITED, "Too many messages; slow down.");
@@ -137,10 +140,16 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
     const services = roomServices();
     // joinById lets a client name any room while onAuth checked the land in its options.
     if (auth?.landId !== this.landId) throw joinRefusal(ErrorCode.FORBIDDEN);
-    this.members.set(client.sessionId, {
+    const member: Member = {
       flood: FloodDetector.forLimit(services.chat.rateLimiter.limits),
       dropping: false,
-    });
+      // Reading the chat is access too, so a member whose token expires is let go, not just refused actions.
+      cancelExpiry: whenTokenExpires(auth, () => {
+        member.dropping = true;
+        client.leave(CHAT_TOKEN_EXPIRED_CLOSE_CODE, "token expired");
+      }),
+    };
+    this.members.set(client.sessionId, member);
     // Queued until the client confirms the join, and before any later broadcast.
     client.send(ChatServerMessage.HISTORY, { messages: this.history.slice(-HISTORY_ON_JOIN) });
     this.countParticipants();
@@ -149,6 +158,7 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
   }
 
   override onLeave(client: Client) {
+    this.members.get(client.sessionId)?.cancelExpiry();
     this.members.delete(client.sessionId);
     this.countParticipants();
     roomServices().metrics.clients.labels("land_chat").dec();
@@ -221,6 +231,7 @@ export class LandChatRoom extends Room<{ state: LandChatState }> {
   private async handle(client: ChatClient, type: string, message: unknown): Promise<StoredOutcome> {
     const user = client.auth;
     if (!user) throw unauthenticated();
+    assertTokenCurrent(user);
     let refusal: AppError | undefined;
     let parsed: { type: ChatMessage; payload: ChatMessagePayload<ChatMessage> } | undefined;
     if (!Object.hasOwn(chatMessageSchemas, type)) {

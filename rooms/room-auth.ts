@@ -1,5 +1,5 @@
 import { ServerError } from "@colyseus/core";
-import { AppError } from "../src/errors.js";
+import { AppError, unauthenticated } from "../src/errors.js";
 import { ErrorCode, HTTP_STATUS_BY_CODE } from "../src/protocol/error-codes.js";
 import type { AuthenticatedUser } from "../src/services/accounts-service.js";
 import { roomServices } from "./room-services.js";
@@ -35,3 +35,29 @@ export async function authenticateJoin(token: string | undefined, optional: bool
     throw refusalFor(error);
   }
 }
+
+/**
+ * A room session is authenticated once, at join, but acts only while the
+ * token it joined with is valid: after that it gets UNAUTHENTICATED and must
+ * log in again and rejoin.
+ * @throws AppError UNAUTHENTICATED once the token has expired.
+ */
+export function assertTokenCurrent(user: AuthenticatedUser, nowMs = Date.now()): void {
+  if (nowMs >= user.tokenExpiresAtMs) throw unauthenticated("Your token has expired: log in again and rejoin.");
+}
+
+/** setTimeout's longest delay; tokens may live longer (up to 30 days). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `expired` (never synchronously) when the session's token expires. Returns a function that cancels it. */
+export function whenTokenExpires(user: AuthenticatedUser, expired: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const remaining = Math.max(0, user.tokenExpiresAtMs - Date.now());
+    timer = setTimeout(() => (Date.now() >= user.tokenExpiresAtMs ? expired() : arm()), Math.min(remaining, LONGEST_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+

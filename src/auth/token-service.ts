@@ -10,6 +10,12 @@ export interface TokenClaims {
   username: string;
 }
 
+/** What a verified token says: its claims and when it stops being valid. */
+export interface VerifiedToken extends TokenClaims {
+  /** The token's `exp`, in epoch milliseconds. */
+  expiresAtMs: number;
+}
+
 export interface TokenSettings {
   secret: string;
   issuer: string;
@@ -37,7 +43,7 @@ export function createTokenService(settings: TokenSettings) {
      * @throws AppError UNAUTHENTICATED for a bad signature, another algorithm,
      * a missing or past `exp`, or the wrong `iss`/`aud`.
      */
-    verify(token: string): TokenClaims {
+    verify(token: string): VerifiedToken {
       let payload: string | jwt.JwtPayload;
       try {
         payload = jwt.verify(token, settings.secret, {
@@ -53,7 +59,7 @@ export function createTokenService(settings: TokenSettings) {
       if (typeof payload === "string" || typeof payload.sub !== "string" || typeof payload.exp !== "number") {
         throw unauthenticated("The token is not valid.");
       }
-      return { sub: payload.sub, username: String(payload.username ?? "") };
+      return { sub: payload.sub, username: String(payload.username ?? ""), expiresAtMs: payload.exp * 1000 };
     },
   };
 }

@@ -220,6 +220,8 @@ export const FLOOD_CLOSE_CODE = 4429;
 export const CHAT_FLOOD_CLOSE_CODE = FLOOD_CLOSE_CODE;
 /** Close code of a member whose access ended (the land was sold or fenced anew). */
 export const CHAT_ACCESS_REVOKED_CLOSE_CODE = 4403;
+/** Close code of a chat member whose token expired: log in again and rejoin. */
+export const CHAT_TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
 /**
  * `GET /lands/:land_id/messages?before=&limit=` (the chat's one HTTP route).

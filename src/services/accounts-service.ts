@@ -19,6 +19,8 @@ export interface AuthenticatedUser {
   userId: string;
   username: string;
   role: UserRow["role"];
+  /** When the token this identity came from expires (epoch ms): a room session acts on it only until then. */
+  tokenExpiresAtMs: number;
 }
 
 /** Registration, login and the identity behind a token. */
@@ -90,7 +92,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const claims = tokens.verify(token);
       const row = await users.findActiveById(pool, claims.sub).catch(() => null);
       if (!row || row.role === "system") throw unauthenticated("The account behind this token no longer exists.");
-      return { userId: row.user_id, username: row.username, role: row.role };
+      return { userId: row.user_id, username: row.username, role: row.role, tokenExpiresAtMs: claims.expiresAtMs };
     },
 
     /** @throws AppError NOT_FOUND */

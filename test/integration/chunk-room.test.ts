@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
 import { fund, registerAdmin } from "../helpers/accounts.js";
 import { eventually, resultCollector, sdkClient, leaveAll } from "../helpers/room-client.js";
+import { createTokenService } from "../../src/auth/token-service.js";
 
 let server: TestServer;
 let api: ApiClient;
@@ -221,6 +222,26 @@ describe("every message gets exactly one result", () => {
     expect(denied).toMatchObject({ ok: false, error: { code: "UNAUTHENTICATED" } });
     expect((await server.db.query("SELECT count(*)::int AS n FROM lands WHERE x = 1 AND y = 1")).rows[0].n).toBe(0);
     expect((await api.get("/me", player.token)).body.user.balance_bdt).toBe(100_000);
+  });
+
+  it("after the token a session joined with expires, it watches on but its actions are answered UNAUTHENTICATED", async () => {
+    const player = await fundedPlayer();
+    const shortLived = createTokenService({ ...server.environment.config.jwt, ttlSeconds: 2 }).sign({ sub: player.userId, username: player.username });
+    const { room, results } = await join(0, 1, shortLived);
+    const boughtBefore = await results.send("buy", { req: "before-expiry", x: 3, y: 40 });
+    expect(boughtBefore.ok).toBe(true);
+
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const refused = await results.send("set_message", { req: "after-expiry", x: 3, y: 40, text: "still mine?" });
+    expect(refused).toMatchObject({ ok: false, error: { code: "UNAUTHENTICATED" } });
+    const land = await server.db.query("SELECT public_message FROM lands WHERE x = 3 AND y = 40");
+    expect(land.rows[0].public_message ?? "").toBe("");
+
+    // Still watching: a purchase by someone else in the chunk reaches it.
+    const other = await fundedPlayer();
+    const bought = await (await join(0, 1, other.token)).results.send("buy", { req: "other", x: 4, y: 40 });
+    expect(bought.ok).toBe(true);
+    await eventually(() => (room.state as { lands: Map<string, { owner_id: string }> }).lands.get("4,40")?.owner_id === other.userId);
   });
 
   it("refuses to open a room for a chunk outside the world", async () => {

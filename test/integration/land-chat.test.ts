@@ -8,6 +8,7 @@ import { fund, registerAdmin } from "../helpers/accounts.js";
 import { eventually, joinRefusal, resultCollector, sdkClient } from "../helpers/room-client.js";
 import { chatAttemptKeys } from "../../src/services/chat-access-service.js";
 import type { ChatMessageView } from "../../src/protocol/room-messages.js";
+import { createTokenService } from "../../src/auth/token-service.js";
 
 /** Every line the server logs (at debug level), to prove no ciphertext or IV reaches a log. */
 const logLines: string[] = [];
@@ -318,6 +319,22 @@ describe("who may join", () => {
     expect(await visitorChat.left).toBe(4403);
     await eventually(() => (ownerChat.room.state as { participant_count?: number }).participant_count === 1);
     expect((await ownerChat.results.send("msg", { req: "after-fence", ...fakeCiphertext() })).ok).toBe(true);
+  });
+
+  it("lets a member go with 4401 when the token it joined with expires, and keeps the others", async () => {
+    const { owner, landId } = await ownedLand();
+    const visitor = await player();
+    const shortLived = createTokenService({ ...server.environment.config.jwt, ttlSeconds: 2 }).sign({ sub: visitor.userId, username: visitor.username });
+    const ownerChat = await joinChat(owner, landId);
+    const visitorChat = await joinChat({ ...visitor, token: shortLived }, landId);
+    expect((await visitorChat.results.send("msg", { req: "before-expiry", ...fakeCiphertext() })).ok).toBe(true);
+
+    expect(await visitorChat.left).toBe(4401);
+    await eventually(() => (ownerChat.room.state as { participant_count?: number }).participant_count === 1);
+    expect((await ownerChat.results.send("msg", { req: "after-expiry", ...fakeCiphertext() })).ok).toBe(true);
+    // A fresh login gets back in.
+    const again = await joinChat(visitor, landId);
+    expect((await again.results.send("msg", { req: "fresh-login", ...fakeCiphertext() })).ok).toBe(true);
   });
 });
 
