@@ -6,6 +6,8 @@
  */
 import { Client, type Room } from "@colyseus/sdk";
 import {
+  CHAT_ACCESS_REVOKED_CLOSE_CODE,
+  CHAT_TOKEN_EXPIRED_CLOSE_CODE,
   ChatServerMessage,
   LAND_PASSCODE_HEADER,
   RoomName,
@@ -140,7 +142,12 @@ export class ChatPanel {
     room.onLeave((code: number) => {
       if (this.room !== room) return;
       this.room = undefined;
-      const reason = code === 4403 ? "You no longer have access to this chat (the land was sold or fenced anew)." : "The chat connection closed. Open it again to continue.";
+      const reason =
+        code === CHAT_ACCESS_REVOKED_CLOSE_CODE
+          ? "You no longer have access to this chat (the land was sold or fenced anew)."
+          : code === CHAT_TOKEN_EXPIRED_CLOSE_CODE
+            ? "Your session has expired. Log in again to continue the chat."
+            : "The chat connection closed. Open it again to continue.";
       this.element.append(h("p", { class: "error", role: "alert", text: reason }));
     });
   }
