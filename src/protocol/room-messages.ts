@@ -205,14 +205,20 @@ export const ChatServerMessage = {
 
 /**
  * Sent to every client of a room when its server process stops (deploy,
- * scale-in); the connection then closes with MAY_TRY_RECONNECT (4010), and
- * the client should join again: another process will host the room.
+ * scale-in); the connection then closes with {@link RECONNECT_CLOSE_CODE},
+ * and the client should join again: another process will host the room.
  */
 export const SERVER_RESTARTING_EVENT = { type: "server_restarting", reconnect: true } as const;
 /** How long a stopping room waits after SERVER_RESTARTING_EVENT before closing its connections. */
 export const SHUTDOWN_NOTICE_MS = 250;
-/** Close code telling a client to join again (Colyseus' MAY_TRY_RECONNECT). */
-export const RECONNECT_CLOSE_CODE = 4010;
+/**
+ * Close code telling a client to join again: Colyseus' SERVER_SHUTDOWN
+ * (4001). Not MAY_TRY_RECONNECT (4010): on that code the SDK tries to resume
+ * its session in the same room, which went away with its process, and then
+ * reports 1006 ("room uptime too short") or, after its retries, 4003, hiding
+ * why the connection closed and delaying the new join.
+ */
+export const RECONNECT_CLOSE_CODE = 4001;
 
 /** Close code of a connection dropped for flooding a room far beyond its rate limit (chat and chunk rooms). */
 export const FLOOD_CLOSE_CODE = 4429;

@@ -7,6 +7,7 @@ import { freePort, spawnEntry, waitForHttpOk, type Spawned } from "../helpers/pr
 import { apiClient, registerUser } from "../helpers/http-client.js";
 import { fund } from "../helpers/accounts.js";
 import { resultCollector, sdkClient } from "../helpers/room-client.js";
+import { RECONNECT_CLOSE_CODE } from "../../src/protocol/room-messages.js";
 
 // The load below is one player buying as fast as answers come; the per-player limits are not under test here.
 const environment = testEnvironment({ LOG_LEVEL: "info", CHUNK_RATE_LIMIT_PER_SECOND: "100000", CHUNK_RATE_LIMIT_BURST: "100000" });
@@ -69,9 +70,7 @@ describe("SIGTERM during load", () => {
 
     for (const player of players) {
       expect(player.events.some((event) => event.type === "server_restarting")).toBe(true);
-      // The connection is closed; the close frame's code (4010) is not always
-      // seen by the client before the process ends, so the event is the signal.
-      expect(player.closed()).toBeDefined();
+      expect(player.closed()).toBe(RECONNECT_CLOSE_CODE);
     }
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const purchase of acknowledged) {

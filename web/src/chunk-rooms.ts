@@ -156,7 +156,7 @@ export class ChunkRooms {
     });
     room.onLeave((code: number) => {
       if (slot.leaving || this.slots.get(slot.key) !== slot) return;
-      // Dropped by the server (a restart says 4010, MAY_TRY_RECONNECT): join again shortly.
+      // Dropped by the server (a stopping process says RECONNECT_CLOSE_CODE): join again shortly.
       this.leave(slot.key);
       setTimeout(() => this.sync(this.lastView), code === RECONNECT_CLOSE_CODE ? 200 : REJOIN_DELAY_MS);
     });
