@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalidInput } from "../errors.js";
 import type { AdminConfigPatch, AuditQuery } from "../protocol/http-schemas.js";
-import { sql, type DatabasePool } from "../db/database.js";
+import { sql, withSerializableRetry, type DatabasePool } from "../db/database.js";
 import { creditBalance } from "./balance-credits.js";
 import { writeAudit } from "./audit-writer.js";
 import { decodeCursor, paginate } from "./pagination.js";
@@ -49,7 +49,10 @@ export function createAdminService(deps: { pool: DatabasePool; users: UsersRepos
      * @throws AppError INVALID_INPUT when the merged config breaks a rule (biome shares must sum to 1).
      */
     async updateConfig(actor: AuthenticatedUser, patch: AdminConfigPatch): Promise<AdminConfigRow> {
-      const row = await pool.transaction(async (tx) => {
+      // SERIALIZABLE like the purchases that read the version in force: a
+      // purchase decided under the old version then cannot commit after the new
+      // version's chunks were built without it (see terrain-service.ts).
+      const row = await withSerializableRetry(pool, async (tx) => {
         await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(${CONFIG_WRITE_LOCK})`);
         const previous = (await config.currentIn(tx)).row;
         const merged = { ...previous, ...patch };

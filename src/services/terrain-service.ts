@@ -7,7 +7,8 @@
 import { Buffer } from "node:buffer";
 import { Counter } from "prom-client";
 import type { Redis } from "ioredis";
-import { sql, type DatabasePool } from "../db/database.js";
+import { z } from "zod";
+import { sql, withSerializableRetry, type DatabasePool } from "../db/database.js";
 import {
   BIOMES,
   BIOME_INDEX,
@@ -28,6 +29,8 @@ import type { Logger } from "../logger.js";
 import type { LandOverlayRow, LandsRepository } from "./lands-repository.js";
 import type { Metrics } from "./metrics.js";
 import type { ActiveConfig, WorldConfigService } from "./world-config-service.js";
+
+const versionRow = z.object({ version: z.coerce.number() });
 
 /** How long a packed chunk stays in Redis. Keys carry the config version, so this only bounds memory. */
 export const CHUNK_CACHE_TTL_S = 24 * 60 * 60;
@@ -148,9 +151,12 @@ export function createTerrainService(deps: {
    * fences, messages and listings are not in the packed format: clients get
    * those from the chunk room or GET /lands/:x/:y.)
    *
-   * One window remains: a purchase that read V but commits after V + 1's chunk
-   * was built from rows without it. Its chunk then shows V + 1's terrain on
-   * that land until the entry expires; GET /lands/:x/:y always reads the row.
+   * The one race: a purchase that read V is still running when V + 1 comes
+   * into force and V + 1's chunk is built from rows without its land. So the
+   * rows and the version in force are read in one SERIALIZABLE transaction:
+   * the purchase (which read the version in its own) and this read then form
+   * a cycle with the config change, and PostgreSQL refuses the purchase's
+   * commit; retried, it sees V + 1 and is decided under it.
    */
   async function loadChunk(active: ActiveConfig, cx: number, cy: number, key: string): Promise<PackedChunkResponse> {
     const { version } = active;
@@ -166,12 +172,20 @@ export function createTerrainService(deps: {
     const started = performance.now();
     const chunk = generateChunk(active.world, cx, cy);
     const generationMs = performance.now() - started;
-    const owned = await lands.listOverlayInRect(pool, chunk.x0, chunk.y0, chunk.x0 + chunk.width, chunk.y0 + chunk.height);
+    const { owned, versionInForce } = await withSerializableRetry(pool, async (tx) => {
+      await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
+      return {
+        versionInForce: await tx.oneFirst(sql.type(versionRow)`SELECT version FROM admin_config ORDER BY version DESC LIMIT 1`),
+        owned: await lands.listOverlayInRect(tx, chunk.x0, chunk.y0, chunk.x0 + chunk.width, chunk.y0 + chunk.height),
+      };
+    });
     overlayOwnedLands(chunk, owned);
     const packed: WirePackedChunk = { ...encodeChunkPacked(chunk), config_version: version };
     const result = response(version, cx, cy, JSON.stringify(packed));
     chunkRequests?.labels("generated").inc();
 
+    // Built while another version came into force: right for this request, not kept.
+    if (versionInForce !== version) return result;
     // Neither write holds up the answer: a failed one only costs a later regeneration.
     void redis.set(key, result.body, "EX", CHUNK_CACHE_TTL_S).catch((error: unknown) => {
       logger.warn({ err: error, key }, "chunk cache write failed");

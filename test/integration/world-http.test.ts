@@ -293,3 +293,38 @@ describe("owned land keeps the terrain it was bought with", () => {
     expect(neighbourInChunk.elevation).toBe(quantised(landTerrain(now, x + 1, y).elevation));
   });
 });
+
+describe("a purchase racing a config change", () => {
+  it("a purchase that read the old version cannot commit after the new version's chunk was built without it", async () => {
+    const buyer = await registerUser(api, "racer");
+    await server.db.query("UPDATE users SET balance_bdt = 1000000 WHERE user_id = $1", [buyer.userId]);
+    const [x, y] = [330, 140]; // chunk (10, 4)
+    const { row, world: before } = await configInForce();
+    const terrain = landTerrain(before, x, y);
+
+    // The purchase's transaction reads the version in force, as first_sale does, and stays open.
+    const purchase = await server.db.connect();
+    try {
+      await purchase.query("BEGIN ISOLATION LEVEL SERIALIZABLE");
+      await purchase.query("SELECT version FROM admin_config ORDER BY version DESC LIMIT 1");
+
+      // Meanwhile a new seed comes into force and its chunk is built and cached.
+      const changed = await changeConfig({ world_seed: 5_151_515 });
+      expect(Number(changed.version)).toBeGreaterThan(Number(row.version));
+      const chunk = await api.get<PackedChunk>(`/world/chunks/${Math.floor(x / 32)}/${Math.floor(y / 32)}`);
+      expect(chunk.status).toBe(200);
+
+      // Then the purchase decides under the version it read, and must not commit.
+      const decided = purchase
+        .query("SELECT first_sale($1, 'race-1', $2, $3, $4, $5, $6, $7, $8)", [
+          buyer.userId, x, y, terrain.biome, terrain.elevation, terrain.color_hex, terrain.price_bdt, row.version,
+        ])
+        .then(() => purchase.query("COMMIT"));
+      await expect(decided).rejects.toMatchObject({ code: "40001" });
+    } finally {
+      await purchase.query("ROLLBACK").catch(() => undefined);
+      purchase.release();
+    }
+    expect((await server.db.query("SELECT count(*)::int AS n FROM lands WHERE x = $1 AND y = $2", [x, y])).rows[0].n).toBe(0);
+  });
+});
