@@ -19,6 +19,7 @@ import {
   judgeMemoryGrowth,
   judgeServerEventLoop,
   judgeUnexpectedResults,
+  droppedByRoom,
   type CountCheck,
   type MemoryGrowthCheck,
   type SloCheck,
@@ -213,7 +214,7 @@ export function buildReport(inputs: ReportInputs): LoadTestReport {
             durationS,
           }),
     failed_connections: wholeRun && thresholds.failedConnections !== undefined ? judgeFailedConnections(total.failed, thresholds.failedConnections) : null,
-    unexpected_results: thresholds.noUnexpectedErrors ? judgeUnexpectedResults(results) : null,
+    unexpected_results: thresholds.noUnexpectedErrors ? judgeUnexpectedResults(results, droppedByRoom(recorder.counters)) : null,
   };
   let ceiling: CeilingReport | null = null;
   if (inputs.ceiling) {
@@ -380,7 +381,11 @@ export function verdictOf(report: Pick<LoadTestReport, "slo" | "connections" | "
       : `server memory growth ${memory!.observed_percent}% ${memory!.pass ? "≤" : ">"} ${memory!.threshold_percent}% over the last ${memory!.window_s} s`,
   );
   const unexpected = slo.unexpected_results;
-  judge(unexpected, () => (unexpected!.pass ? "no unexpected result" : `${unexpected!.observed} unexpected result(s): ${listResults(unexpected!.results, 3)}`));
+  judge(unexpected, () =>
+    unexpected!.pass
+      ? "no unexpected result or dropped connection"
+      : `${unexpected!.observed} unexpected result(s) or dropped connection(s): ${listResults({ ...unexpected!.results, ...prefixed("dropped ", unexpected!.dropped) }, 3)}`,
+  );
   const failed = slo.failed_connections;
   if (failed) judge(failed, () => `${failed.observed} failed connection(s) ${failed.pass ? "≤" : ">"} ${failed.threshold}`);
   else parts.push(`${report.connections.total.failed} failed connection(s)`);
@@ -390,6 +395,10 @@ export function verdictOf(report: Pick<LoadTestReport, "slo" | "connections" | "
 }
 
 /** "buy INTERNAL ×2, http.me 500 ×1, …" (at most `most` of them, the largest first). */
+function prefixed<T>(prefix: string, record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [`${prefix}${key}`, value]));
+}
+
 function listResults(results: Record<string, Record<string, number>>, most: number): string {
   const entries = Object.entries(results)
     .flatMap(([type, byCode]) => Object.entries(byCode).map(([code, count]) => ({ type, code, count })))
@@ -452,6 +461,9 @@ export function formatTable(report: LoadTestReport): string {
   }
   for (const [type, byCode] of Object.entries(report.slo.unexpected_results?.results ?? {})) {
     for (const [code, count] of Object.entries(byCode)) lines.push(`  unexpected: ${type} ${code} ×${count} (${unexpectedReason(type, code)})`);
+  }
+  for (const [room, byCode] of Object.entries(report.slo.unexpected_results?.dropped ?? {})) {
+    for (const [code, count] of Object.entries(byCode)) lines.push(`  dropped: ${room} connections closed by the server with code ${code} ×${count}`);
   }
   lines.push(`clock: ${report.clock.note}`);
   if (report.ceiling) lines.push(ceilingLine(report.ceiling));

@@ -52,9 +52,12 @@ export interface CountCheck {
 }
 
 export interface UnexpectedResultsCheck {
+  /** Unexpected results plus connections the server dropped. */
   observed: number;
   /** type → code → count of the results that are not part of play (result-codes.ts). */
   results: Record<string, Record<string, number>>;
+  /** room kind → close code → connections the server closed while the player meant to stay (none is part of play). */
+  dropped: Record<string, Record<string, number>>;
   pass: boolean;
 }
 
@@ -139,10 +142,29 @@ export function judgeFailedConnections(failed: number, threshold: number): Count
   return { threshold, observed: failed, pass: failed <= threshold };
 }
 
-export function judgeUnexpectedResults(results: Readonly<Record<string, Readonly<Record<string, number>>>>): UnexpectedResultsCheck {
+type CountsByCode = Readonly<Record<string, Readonly<Record<string, number>>>>;
+const total = (counts: CountsByCode) => Object.values(counts).reduce((sum, byCode) => sum + Object.values(byCode).reduce((a, b) => a + b, 0), 0);
+
+/**
+ * No error other than the business codes: every result is `ok` or a business
+ * refusal, and no connection was dropped by the server (a drop outside an
+ * action answers nothing, yet a player was thrown out).
+ */
+export function judgeUnexpectedResults(results: CountsByCode, dropped: CountsByCode = {}): UnexpectedResultsCheck {
   const unexpected = unexpectedResults(results);
-  const observed = Object.values(unexpected).reduce((sum, byCode) => sum + Object.values(byCode).reduce((a, b) => a + b, 0), 0);
-  return { observed, results: unexpected, pass: observed === 0 };
+  const drops = Object.fromEntries(Object.entries(dropped).filter(([, byCode]) => Object.values(byCode).some((n) => n > 0))) as Record<string, Record<string, number>>;
+  const observed = total(unexpected) + total(drops);
+  return { observed, results: unexpected, dropped: drops, pass: observed === 0 };
+}
+
+/** room kind → close code → count, from the recorder's `dropped.<room>.<code>` counters. */
+export function droppedByRoom(counters: ReadonlyMap<string, number>): Record<string, Record<string, number>> {
+  const dropped: Record<string, Record<string, number>> = {};
+  for (const [name, count] of counters) {
+    const match = /^dropped\.([^.]+)\.(.+)$/.exec(name);
+    if (match) (dropped[match[1]!] ??= {})[match[2]!] = count;
+  }
+  return dropped;
 }
 
 /** Samples per server URL, each list in the order taken. */

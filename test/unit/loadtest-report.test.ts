@@ -54,7 +54,7 @@ describe("the verdict on the server's health and the run's errors", () => {
     const slo = { ...none, unexpected_results: judgeUnexpectedResults({ buy: { ok: 3, INTERNAL: 2 }, "http.me": { "500": 1 } }), failed_connections: judgeFailedConnections(0, 0) };
     const verdict = verdictOf({ slo, connections, generator } as never);
     expect(verdict.pass).toBe(false);
-    expect(verdict.line).toMatch(/^VERDICT: FAIL — 3 unexpected result\(s\): buy INTERNAL ×2, http.me 500 ×1; 0 failed connection\(s\) ≤ 0/);
+    expect(verdict.line).toMatch(/^VERDICT: FAIL — 3 unexpected result\(s\) or dropped connection\(s\): buy INTERNAL ×2, http.me 500 ×1; 0 failed connection\(s\) ≤ 0/);
   });
 
   it("says the ceiling is the generator's when the generator was saturated as the threshold broke", () => {

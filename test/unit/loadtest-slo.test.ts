@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RESULT_CODE_CLASSES, unexpectedReason } from "../../loadtest/result-codes.js";
 import type { ServerSample } from "../../loadtest/server-metrics.js";
-import { judgeFailedConnections, judgeMemoryGrowth, judgeServerEventLoop, judgeUnexpectedResults } from "../../loadtest/slo.js";
+import { droppedByRoom, judgeFailedConnections, judgeMemoryGrowth, judgeServerEventLoop, judgeUnexpectedResults } from "../../loadtest/slo.js";
 
 const MiB = 1024 * 1024;
 
@@ -106,8 +106,16 @@ describe("results that are not part of play", () => {
 
   it("leaves out account preparation, and fails the check on the first unexpected result", () => {
     const results = { buy: { ok: 40, ALREADY_OWNED: 3 }, bid: { ok: 10, BID_TOO_LOW: 2, timeout: 1 }, "http.login": { "200": 20, "429": 1 } };
-    expect(judgeUnexpectedResults(results)).toEqual({ observed: 1, results: { bid: { timeout: 1 } }, pass: false });
-    expect(judgeUnexpectedResults({ buy: { ok: 5, INSUFFICIENT_FUNDS: 1 } })).toEqual({ observed: 0, results: {}, pass: true });
+    expect(judgeUnexpectedResults(results)).toEqual({ observed: 1, results: { bid: { timeout: 1 } }, dropped: {}, pass: false });
+    expect(judgeUnexpectedResults({ buy: { ok: 5, INSUFFICIENT_FUNDS: 1 } })).toEqual({ observed: 0, results: {}, dropped: {}, pass: true });
+  });
+
+  it("fails the check on a connection the server dropped, even with every result expected", () => {
+    const counters = new Map([["dropped.chunk.4429", 2], ["dropped.land_chat.1006", 1], ["chat.access_revoked", 3], ["chunk.drops_reconnecting", 4]]);
+    const dropped = droppedByRoom(counters);
+    expect(dropped).toEqual({ chunk: { "4429": 2 }, land_chat: { "1006": 1 } });
+    expect(judgeUnexpectedResults({ buy: { ok: 5 } }, dropped)).toEqual({ observed: 3, results: {}, dropped, pass: false });
+    expect(judgeUnexpectedResults({ buy: { ok: 5 } }, droppedByRoom(new Map([["chat.access_revoked", 3]])))).toMatchObject({ observed: 0, pass: true });
   });
 });
 
