@@ -309,7 +309,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           adminRoutes({ accounts: services.accounts, admin: services.admin }),
           // Before worldRoutes: its /lands/:x/:y would also match /lands/:land_id/messages.
           chatRoutes({ accounts: services.accounts, chat: services.chat }),
-          worldRoutes({ terrain: services.terrain }),
+          worldRoutes({ terrain: services.terrain, accounts: services.accounts }),
           marketRoutes({ accounts: services.accounts, listingsQuery: services.listingsQuery }),
           webClientRoutes(), // the browser client at `/`, after every API route
         ],

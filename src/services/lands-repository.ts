@@ -18,6 +18,8 @@ export const landOverlayRow = z.object({
   public_message: z.string().nullable(),
   for_sale: z.boolean(),
   updated_at: z.string(),
+  /** When the land was first bought. */
+  created_at: z.string(),
   listing_id: z.string().nullable(),
   listing_type: z.string().nullable(),
   listing_price_bdt: z.number().nullable(),
@@ -33,7 +35,7 @@ export type LandOverlayRow = z.infer<typeof landOverlayRow>;
 
 const overlaySelect = sql.fragment`
   SELECT l.land_id, l.x, l.y, l.biome, l.elevation, l.color_hex, l.price_base_bdt, l.owner_id,
-         u.username AS owner_name, l.fenced, l.public_message, l.for_sale, l.updated_at,
+         u.username AS owner_name, l.fenced, l.public_message, l.for_sale, l.updated_at, l.created_at,
          li.listing_id, li.type AS listing_type, li.price_bdt AS listing_price_bdt, li.reserve_price_bdt,
          li.buy_now_price_bdt, li.current_price_bdt, b.bidder_id AS leading_bidder_id, li.bid_count,
          li.auction_end_time, li.created_at AS listing_created_at
@@ -50,6 +52,19 @@ export function createLandsRepository() {
 
     findOverlayById(db: Queryable, landId: string) {
       return db.maybeOne(sql.type(landOverlayRow)`${overlaySelect} WHERE l.land_id = ${landId}`);
+    },
+
+    /**
+     * A page of the lands `ownerId` owns, newest first (by when the land was
+     * first bought), after the keyset (`created_at`, `land_id`) if given; one
+     * row more than `limit` tells there is a next page.
+     */
+    listOwnedBy(db: Queryable, ownerId: string, limit: number, after?: { createdAt: string; id: string }) {
+      const keyset = after ? sql.fragment`AND (l.created_at, l.land_id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : sql.fragment``;
+      return db.any(sql.type(landOverlayRow)`
+        ${overlaySelect} WHERE l.owner_id = ${ownerId} ${keyset}
+        ORDER BY l.created_at DESC, l.land_id DESC
+        LIMIT ${limit + 1}`);
     },
 
     /** Owned lands with x in [x0, x1) and y in [y0, y1): a chunk's overlay. */

@@ -13,7 +13,7 @@ import { sql, type DatabasePool } from "../db/database.js";
 import { minimumNextBid } from "../domain/auction/bid-increments.js";
 import { CHUNK_SIZE } from "../protocol/room-messages.js";
 import type { ListingStatus, ListingType } from "../protocol/http-schemas.js";
-import { decodeCursor, paginate } from "./pagination.js";
+import { decodeCursor, paginate, type PageInput } from "./pagination.js";
 
 const listingRow = z.object({
   listing_id: z.string(),
@@ -180,11 +180,6 @@ export interface ListListingsInput {
   cx?: number;
   cy?: number;
   seller_id?: string;
-  limit: number;
-  cursor?: string;
-}
-
-export interface PageInput {
   limit: number;
   cursor?: string;
 }

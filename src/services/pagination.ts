@@ -13,6 +13,12 @@ export function encodeCursor(cursor: KeysetCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString("base64url");
 }
 
+/** A page request: at most `limit` items, after the `cursor` of the previous page. */
+export interface PageInput {
+  limit: number;
+  cursor?: string;
+}
+
 /** @throws AppError INVALID_INPUT for a cursor this server did not make. */
 export function decodeCursor(text: string | undefined): KeysetCursor | undefined {
   if (text === undefined) return undefined;

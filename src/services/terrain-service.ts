@@ -23,7 +23,9 @@ import {
   type ChunkTerrain,
   type LandTerrain,
   type PackedChunk,
+  type WorldConfig,
 } from "../domain/world/index.js";
+import { decodeCursor, paginate, type PageInput } from "./pagination.js";
 import { invalidInput, notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { LandOverlayRow, LandsRepository } from "./lands-repository.js";
@@ -299,23 +301,15 @@ export function createTerrainService(deps: {
           listing: null,
         };
       }
-      const biome = toBiome(row.biome);
-      const listing = listingOf(row);
-      return {
-        x,
-        y,
-        biome,
-        elevation: row.elevation,
-        color_hex: row.color_hex,
-        price_bdt: listing === null ? biomePrices(world)[biome] : askingPrice(listing),
-        land_id: row.land_id,
-        owner: { user_id: row.owner_id, username: row.owner_name },
-        fenced: row.fenced,
-        public_message: row.public_message,
-        // As in the chunk room: a land is for sale exactly while it has an active listing.
-        for_sale: listing !== null,
-        listing,
-      };
+      return ownedLandDetails(world, row);
+    },
+
+    /** The lands a user owns, newest first, each as `landAt` shows it. @throws AppError INVALID_INPUT for a malformed cursor. */
+    async landsOwnedBy(userId: string, page: PageInput): Promise<{ lands: LandDetails[]; next_cursor: string | null }> {
+      const { world } = await worldConfig.current();
+      const rows = await lands.listOwnedBy(pool, userId, page.limit, decodeCursor(page.cursor));
+      const { page: owned, nextCursor } = paginate(rows, page.limit, (row) => ({ createdAt: row.created_at, id: row.land_id }));
+      return { lands: owned.map((row) => ownedLandDetails(world, row)), next_cursor: nextCursor };
     },
 
     /** Empties this process's chunk cache (Redis entries stay). */
@@ -325,6 +319,27 @@ export function createTerrainService(deps: {
   };
 }
 export type TerrainService = ReturnType<typeof createTerrainService>;
+
+/** An owned land as `GET /lands/:x/:y` shows it: its stored terrain, owner and active listing. */
+function ownedLandDetails(world: WorldConfig, row: LandOverlayRow): LandDetails {
+  const biome = toBiome(row.biome);
+  const listing = listingOf(row);
+  return {
+    x: row.x,
+    y: row.y,
+    biome,
+    elevation: row.elevation,
+    color_hex: row.color_hex,
+    price_bdt: listing === null ? biomePrices(world)[biome] : askingPrice(listing),
+    land_id: row.land_id,
+    owner: { user_id: row.owner_id, username: row.owner_name },
+    fenced: row.fenced,
+    public_message: row.public_message,
+    // As in the chunk room: a land is for sale exactly while it has an active listing.
+    for_sale: listing !== null,
+    listing,
+  };
+}
 
 /** Writes each owned land's stored terrain over the generated one (lands outside the chunk are ignored). */
 function overlayOwnedLands(chunk: ChunkTerrain, owned: readonly LandOverlayRow[]): void {

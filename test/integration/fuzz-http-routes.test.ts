@@ -344,6 +344,7 @@ function routes(): RouteFuzzer[] {
     ),
     queryRoute("GET /me/transactions", () => "/me/transactions", 0, ["limit", "cursor"], players, (_s, query, auth) => auth === "player" && accepts(pageQuery, query)),
     queryRoute("GET /me/notifications", () => "/me/notifications", 0, ["limit", "cursor"], players, (_s, query, auth) => auth === "player" && accepts(pageQuery, query)),
+    queryRoute("GET /me/lands", () => "/me/lands", 0, ["limit", "cursor"], players, (_s, query, auth) => auth === "player" && accepts(pageQuery, query)),
     queryRoute(
       "GET /lands/:land_id/messages",
       ([landId]) => `/lands/${landId}/messages`,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.js";
-import { registerAdmin } from "../helpers/accounts.js";
+import { fund, registerAdmin } from "../helpers/accounts.js";
+import { leaveAll, resultCollector, sdkClient } from "../helpers/room-client.js";
 import {
   BIOMES,
   ELEVATION_QUANTUM,
@@ -328,3 +329,50 @@ describe("a purchase racing a config change", () => {
     expect((await server.db.query("SELECT count(*)::int AS n FROM lands WHERE x = $1 AND y = $2", [x, y])).rows[0].n).toBe(0);
   });
 });
+
+describe("GET /me/lands", () => {
+  it("lists the caller's lands newest first, page by page, each as GET /lands/:x/:y shows it", async () => {
+    const owner = await registerUser(api, "landlord");
+    const neighbour = await registerUser(api, "neighbour");
+    for (const user of [owner, neighbour]) await fund(api, admin.token, user.userId, 1_000_000);
+    const ownerRoom = await sdkClient(server.wsUrl, owner.token).joinOrCreate("chunk", { cx: 12, cy: 12 });
+    const neighbourRoom = await sdkClient(server.wsUrl, neighbour.token).joinOrCreate("chunk", { cx: 12, cy: 12 });
+    try {
+      const buys = resultCollector(ownerRoom);
+      const bought: Array<[number, number]> = [[390, 390], [391, 390], [392, 390]];
+      for (const [x, y] of bought) expect((await buys.send("buy", { req: `mine-${x}`, x, y }, 20_000)).ok).toBe(true);
+      expect((await buys.send("set_message", { req: "sign", x: 391, y: 390, text: "home" })).ok).toBe(true);
+      expect((await resultCollector(neighbourRoom).send("buy", { req: "theirs", x: 393, y: 390 }, 20_000)).ok).toBe(true);
+
+      const first = await api.get<{ lands: Array<Record<string, unknown>>; next_cursor: string | null }>("/me/lands?limit=2", owner.token);
+      expect(first.status).toBe(200);
+      expect(first.headers.get("cache-control")).toBe("private, no-store");
+      expect(first.body.lands.map((land) => [land.x, land.y])).toEqual([[392, 390], [391, 390]]);
+      expect(first.body.next_cursor).toEqual(expect.any(String));
+      const second = await api.get<{ lands: Array<Record<string, unknown>>; next_cursor: string | null }>(
+        `/me/lands?limit=2&cursor=${first.body.next_cursor}`,
+        owner.token,
+      );
+      expect(second.body.lands.map((land) => [land.x, land.y])).toEqual([[390, 390]]);
+      expect(second.body.next_cursor).toBeNull();
+      for (const land of [...first.body.lands, ...second.body.lands]) {
+        expect(land).toEqual((await api.get(`/lands/${land.x}/${land.y}`)).body);
+      }
+      expect(first.body.lands[1]).toMatchObject({ public_message: "home", owner: { user_id: owner.userId } });
+    } finally {
+      await leaveAll([ownerRoom, neighbourRoom]);
+    }
+  });
+
+  it("needs a token, and answers a bad cursor or limit with INVALID_INPUT", async () => {
+    const user = await registerUser(api, "nolands");
+    expect((await api.get("/me/lands")).status).toBe(401);
+    expect((await api.get("/me/lands", user.token)).body).toEqual({ lands: [], next_cursor: null });
+    for (const query of ["cursor=not-a-cursor", "limit=0", "limit=1000", "limit=2.5", "colour=red"]) {
+      const response = await api.get(`/me/lands?${query}`, user.token);
+      expect(response.status, query).toBe(400);
+      expect(response.body.error.code).toBe("INVALID_INPUT");
+    }
+  });
+});
+

@@ -8,7 +8,6 @@ import { api } from "./api.js";
 import { h, toast, withProgress } from "./dom.js";
 import { sentenceFor } from "./error-text.js";
 import { shortTime, taka } from "./format.js";
-import type { LandAnswer } from "./land-panel.js";
 import type { Session } from "./session.js";
 
 interface Transaction {
@@ -24,12 +23,15 @@ interface Transaction {
   created_at: string;
 }
 
-const MAX_LAND_LOOKUPS = 40;
+/** Lands listed in the account panel, newest first. */
+const MY_LANDS_SHOWN = 100;
 
 export class AccountPanel {
   private transactions: Transaction[] = [];
   private nextCursor: string | null = null;
   private myLands: { x: number; y: number }[] = [];
+  /** The player owns more lands than are listed. */
+  private moreLands = false;
   private detailsLoaded = false;
 
   constructor(
@@ -82,19 +84,14 @@ export class AccountPanel {
 
   private async loadDetails(): Promise<void> {
     try {
-      const page = await api<{ transactions: Transaction[]; next_cursor: string | null }>("/me/transactions?limit=50", { token: this.session.token });
+      const [page, lands] = await Promise.all([
+        api<{ transactions: Transaction[]; next_cursor: string | null }>("/me/transactions?limit=50", { token: this.session.token }),
+        api<{ lands: Array<{ x: number; y: number }>; next_cursor: string | null }>(`/me/lands?limit=${MY_LANDS_SHOWN}`, { token: this.session.token }),
+      ]);
       this.transactions = page.transactions;
       this.nextCursor = page.next_cursor;
-      // There is no "my lands" route: lands come from the purchases in the history, checked against their owner now.
-      const bought = new Map<string, { x: number; y: number }>();
-      for (const t of this.transactions) if (t.role === "buyer" && t.x !== null && t.y !== null) bought.set(`${t.x},${t.y}`, { x: t.x, y: t.y });
-      const owned = await Promise.all(
-        [...bought.values()].slice(0, MAX_LAND_LOOKUPS).map(async (land) => {
-          const answer = await api<LandAnswer>(`/lands/${land.x}/${land.y}`).catch(() => undefined);
-          return answer?.owner?.user_id === this.session.me?.user_id ? land : undefined;
-        }),
-      );
-      this.myLands = owned.filter((land): land is { x: number; y: number } => land !== undefined);
+      this.myLands = lands.lands.map(({ x, y }) => ({ x, y }));
+      this.moreLands = lands.next_cursor !== null;
     } catch (error) {
       toast(sentenceFor(error), "error");
     }
@@ -103,11 +100,13 @@ export class AccountPanel {
 
   private landsList(): HTMLElement {
     if (this.myLands.length === 0) return h("p", { class: "muted", id: "my-lands", text: this.detailsLoaded ? "You own no land yet." : "" });
-    return h("ul", { id: "my-lands", class: "links" }, ...this.myLands.map((land) => {
+    const list = h("ul", { id: "my-lands", class: "links" }, ...this.myLands.map((land) => {
       const go = h("button", { type: "button", class: "link", text: `Land (${land.x}, ${land.y})` });
       go.addEventListener("click", () => this.goToLand(land.x, land.y));
       return h("li", {}, go);
     }));
+    if (!this.moreLands) return list;
+    return h("div", {}, list, h("p", { class: "muted small", text: `The ${MY_LANDS_SHOWN} newest of your lands.` }));
   }
 
   private transactionsList(): HTMLElement {

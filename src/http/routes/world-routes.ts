@@ -1,6 +1,9 @@
 import { Router, type Request } from "express";
 import { z } from "zod";
+import { pageQuery } from "../../protocol/http-schemas.js";
+import type { AccountsService } from "../../services/accounts-service.js";
 import type { TerrainService } from "../../services/terrain-service.js";
+import { currentUser, requireUser } from "../auth-middleware.js";
 import { parseInput } from "../validation.js";
 
 /** An integer path segment; range checks (404) are the service's, which knows the world's size. */
@@ -21,8 +24,8 @@ export const CHUNK_CACHE_CONTROL = "public, max-age=60";
 /** The world summary and single lands change with config and trades: always revalidate (express adds a weak ETag). */
 const REVALIDATE = "no-cache";
 
-export function worldRoutes(deps: { terrain: TerrainService }): Router {
-  const { terrain } = deps;
+export function worldRoutes(deps: { terrain: TerrainService; accounts: AccountsService }): Router {
+  const { terrain, accounts } = deps;
   const router = Router();
 
   router.get("/world", async (_request, response) => {
@@ -45,6 +48,12 @@ export function worldRoutes(deps: { terrain: TerrainService }): Router {
   router.get("/lands/:x/:y", async (request, response) => {
     const { x, y } = parseInput(landParams, request.params);
     response.set("Cache-Control", REVALIDATE).json(await terrain.landAt(x, y));
+  });
+
+  // The caller's lands, each as GET /lands/:x/:y shows it (an extension of the contract; docs/WORLD.md).
+  router.get("/me/lands", requireUser(accounts), async (request, response) => {
+    const page = parseInput(pageQuery, request.query);
+    response.set("Cache-Control", "private, no-store").json(await terrain.landsOwnedBy(currentUser(request).userId, page));
   });
 
   return router;
