@@ -39,10 +39,23 @@ export function testEnvironment(overrides: Record<string, string> = {}): TestEnv
   return { databaseName, databaseUrl: url.toString(), queuePrefix: env.QUEUE_PREFIX, env, config: loadConfig(env) };
 }
 
+/** How long a drop waits for the database's connections to finish closing before it forces them. */
+const DROP_GRACE_MS = 3_000;
+
 export async function dropDatabase(databaseName: string): Promise<void> {
   const client = new pg.Client({ connectionString: BASE_DATABASE_URL });
   await client.connect();
   try {
+    // A pool's end() resolves before its connections have closed. Forcing one
+    // that is still closing makes its client emit the termination as an error
+    // nobody listens to any more (an uncaught exception in the test run), so
+    // the drop first waits for them to go by themselves.
+    const deadline = Date.now() + DROP_GRACE_MS;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [databaseName]);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`);
   } finally {
     await client.end();
