@@ -24,7 +24,7 @@ import { toLandView, type LandView } from "../src/services/land-view.js";
 import type { StoredOutcome } from "../src/services/request-results.js";
 import { describeIssues } from "../src/http/validation.js";
 import { joinRefusal, refusalFor } from "./room-auth.js";
-import { assertTokenCurrent, authenticateJoin } from "./room-auth.js";
+import { assertTokenCurrent, authenticateJoin, whenTokenExpires } from "./room-auth.js";
 import { roomServices } from "./room-services.js";
 import { wildcardMessage } from "./wildcard-message.js";
 import { followUserEvents, loginKeyOf } from "./user-events-relay.js";
@@ -129,15 +129,22 @@ export class ChunkRoom extends Room<{ state: ChunkState }> {
     const services = roomServices();
     services.metrics.clients.labels("chunk").inc();
     if (client.auth && "userId" in client.auth) {
-      const { userId, loginKey } = client.auth as AuthenticatedUser & { loginKey: string };
-      this.unfollowUserEvents.set(client.sessionId, followUserEvents(services.presence, userId, loginKey, client));
+      const user = client.auth as AuthenticatedUser & { loginKey: string };
+      const unfollow = followUserEvents(services.presence, user.userId, user.loginKey, client);
+      // The user's own events (outbid, sold, …) are for a session whose token is still valid.
+      const cancelExpiry = whenTokenExpires(user, () => stopFollowing());
+      const stopFollowing = () => {
+        cancelExpiry();
+        unfollow();
+        this.unfollowUserEvents.delete(client.sessionId);
+      };
+      this.unfollowUserEvents.set(client.sessionId, stopFollowing);
     }
   }
 
   override onLeave(client: ChunkClient) {
     roomServices().metrics.clients.labels("chunk").dec();
     this.unfollowUserEvents.get(client.sessionId)?.();
-    this.unfollowUserEvents.delete(client.sessionId);
     this.floods.delete(client.sessionId);
   }
 

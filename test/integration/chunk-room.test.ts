@@ -7,6 +7,8 @@ import { apiClient, registerUser, type ApiClient } from "../helpers/http-client.
 import { fund, registerAdmin } from "../helpers/accounts.js";
 import { eventually, resultCollector, sdkClient, leaveAll } from "../helpers/room-client.js";
 import { createTokenService } from "../../src/auth/token-service.js";
+import { userEventsChannel } from "../../src/services/outbox.js";
+import { roomServices } from "../../rooms/room-services.js";
 
 let server: TestServer;
 let api: ApiClient;
@@ -224,16 +226,24 @@ describe("every message gets exactly one result", () => {
     expect((await api.get("/me", player.token)).body.user.balance_bdt).toBe(100_000);
   });
 
-  it("after the token a session joined with expires, it watches on but its actions are answered UNAUTHENTICATED", async () => {
+  it("after the token a session joined with expires, it watches on, but its actions are answered UNAUTHENTICATED and its user's events stop", async () => {
     const player = await fundedPlayer();
     const shortLived = createTokenService({ ...server.environment.config.jwt, ttlSeconds: 2 }).sign({ sub: player.userId, username: player.username });
     const { room, results } = await join(0, 1, shortLived);
+    const events: string[] = [];
+    room.onMessage("event", (event: { type: string }) => events.push(event.type));
     const boughtBefore = await results.send("buy", { req: "before-expiry", x: 3, y: 40 });
     expect(boughtBefore.ok).toBe(true);
+    // The player's own events (what the outbox publishes for outbid, sold, …) reach the session.
+    const userEvent = (type: string) => roomServices().presence.publish(userEventsChannel(player.userId), { type });
+    await userEvent("probe_before_expiry");
+    await eventually(() => events.includes("probe_before_expiry"));
 
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const refused = await results.send("set_message", { req: "after-expiry", x: 3, y: 40, text: "still mine?" });
     expect(refused).toMatchObject({ ok: false, error: { code: "UNAUTHENTICATED" } });
+    await userEvent("probe_after_expiry");
+    await new Promise((resolve) => setTimeout(resolve, 300)); // time enough for it to arrive, were it sent
     const land = await server.db.query("SELECT public_message FROM lands WHERE x = 3 AND y = 40");
     expect(land.rows[0].public_message ?? "").toBe("");
 
@@ -242,6 +252,7 @@ describe("every message gets exactly one result", () => {
     const bought = await (await join(0, 1, other.token)).results.send("buy", { req: "other", x: 4, y: 40 });
     expect(bought.ok).toBe(true);
     await eventually(() => (room.state as { lands: Map<string, { owner_id: string }> }).lands.get("4,40")?.owner_id === other.userId);
+    expect(events).not.toContain("probe_after_expiry");
   });
 
   it("refuses to open a room for a chunk outside the world", async () => {
