@@ -394,11 +394,11 @@ export function verdictOf(report: Pick<LoadTestReport, "slo" | "connections" | "
   return { pass, line: `VERDICT: ${head} — ${parts.join("; ")}` };
 }
 
-/** "buy INTERNAL ×2, http.me 500 ×1, …" (at most `most` of them, the largest first). */
 function prefixed<T>(prefix: string, record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [`${prefix}${key}`, value]));
 }
 
+/** "buy INTERNAL ×2, http.me 500 ×1, …" (at most `most` of them, the largest first). */
 function listResults(results: Record<string, Record<string, number>>, most: number): string {
   const entries = Object.entries(results)
     .flatMap(([type, byCode]) => Object.entries(byCode).map(([code, count]) => ({ type, code, count })))

@@ -42,8 +42,8 @@ export async function authenticateJoin(token: string | undefined, optional: bool
  * log in again and rejoin.
  * @throws AppError UNAUTHENTICATED once the token has expired.
  */
-export function assertTokenCurrent(user: AuthenticatedUser, nowMs = Date.now()): void {
-  if (nowMs >= user.tokenExpiresAtMs) throw unauthenticated("Your token has expired: log in again and rejoin.");
+export function assertTokenCurrent(user: AuthenticatedUser): void {
+  if (Date.now() >= user.tokenExpiresAtMs) throw unauthenticated("Your token has expired: log in again and rejoin.");
 }
 
 /** setTimeout's longest delay; tokens may live longer (up to 30 days). */
@@ -60,4 +60,3 @@ export function whenTokenExpires(user: AuthenticatedUser, expired: () => void): 
   arm();
   return () => clearTimeout(timer);
 }
-

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from "../db/database.js";
+import type { KeysetCursor } from "./pagination.js";
 
 type Queryable = DatabasePool | DatabaseTransactionConnection;
 
@@ -59,7 +60,7 @@ export function createLandsRepository() {
      * first bought), after the keyset (`created_at`, `land_id`) if given; one
      * row more than `limit` tells there is a next page.
      */
-    listOwnedBy(db: Queryable, ownerId: string, limit: number, after?: { createdAt: string; id: string }) {
+    listOwnedBy(db: Queryable, ownerId: string, limit: number, after?: KeysetCursor) {
       const keyset = after ? sql.fragment`AND (l.created_at, l.land_id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : sql.fragment``;
       return db.any(sql.type(landOverlayRow)`
         ${overlaySelect} WHERE l.owner_id = ${ownerId} ${keyset}

@@ -7,7 +7,6 @@
 import { Buffer } from "node:buffer";
 import { Counter } from "prom-client";
 import type { Redis } from "ioredis";
-import { z } from "zod";
 import { sql, withSerializableRetry, type DatabasePool } from "../db/database.js";
 import {
   BIOMES,
@@ -31,8 +30,6 @@ import type { Logger } from "../logger.js";
 import type { LandOverlayRow, LandsRepository } from "./lands-repository.js";
 import type { Metrics } from "./metrics.js";
 import type { ActiveConfig, WorldConfigService } from "./world-config-service.js";
-
-const versionRow = z.object({ version: z.coerce.number() });
 
 /** How long a packed chunk stays in Redis. Keys carry the config version, so this only bounds memory. */
 export const CHUNK_CACHE_TTL_S = 24 * 60 * 60;
@@ -177,7 +174,7 @@ export function createTerrainService(deps: {
     const { owned, versionInForce } = await withSerializableRetry(pool, async (tx) => {
       await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
       return {
-        versionInForce: await tx.oneFirst(sql.type(versionRow)`SELECT version FROM admin_config ORDER BY version DESC LIMIT 1`),
+        versionInForce: (await worldConfig.currentIn(tx)).version,
         owned: await lands.listOverlayInRect(tx, chunk.x0, chunk.y0, chunk.x0 + chunk.width, chunk.y0 + chunk.height),
       };
     });

@@ -5,6 +5,7 @@ import { chatHistoryQuery, LAND_PASSCODE_HEADER, landIdSchema, passcodeGuessSche
 import type { AccountsService } from "../../services/accounts-service.js";
 import type { ChatServices } from "../../services/chat-services.js";
 import { currentUser, requireUser } from "../auth-middleware.js";
+import { PRIVATE_NO_STORE } from "../cache-control.js";
 import { parseInput } from "../validation.js";
 
 const landParams = z.strictObject({ land_id: landIdSchema });
@@ -29,7 +30,7 @@ export function chatRoutes(deps: { accounts: AccountsService; chat: ChatServices
     await chat.access.admit(currentUser(request).userId, land_id, header);
     const page = await chat.messages.page(land_id, query);
     // Private, and a page of a live chat is stale at once.
-    response.set("Cache-Control", "private, no-store").json(page);
+    response.set("Cache-Control", PRIVATE_NO_STORE).json(page);
   });
 
   return router;

@@ -3,12 +3,11 @@ import { listingIdParams, listingsQuery, pageQuery } from "../../protocol/http-s
 import type { AccountsService } from "../../services/accounts-service.js";
 import type { ListingsQueryService } from "../../services/listings-query-service.js";
 import { currentUser, requireUser } from "../auth-middleware.js";
+import { PRIVATE_NO_STORE } from "../cache-control.js";
 import { parseInput } from "../validation.js";
 
 /** Listings change with every bid: always revalidate. */
 const PUBLIC_REVALIDATE = "no-cache";
-/** Answers that depend on who asks (own bid maxima, own history) must not sit in a shared cache. */
-const PRIVATE_NO_STORE = "private, no-store";
 
 /**
  * Authentication is optional, but a token that is sent must be valid: an

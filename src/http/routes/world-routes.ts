@@ -4,6 +4,7 @@ import { pageQuery } from "../../protocol/http-schemas.js";
 import type { AccountsService } from "../../services/accounts-service.js";
 import type { TerrainService } from "../../services/terrain-service.js";
 import { currentUser, requireUser } from "../auth-middleware.js";
+import { PRIVATE_NO_STORE } from "../cache-control.js";
 import { parseInput } from "../validation.js";
 
 /** An integer path segment; range checks (404) are the service's, which knows the world's size. */
@@ -53,7 +54,7 @@ export function worldRoutes(deps: { terrain: TerrainService; accounts: AccountsS
   // The caller's lands, each as GET /lands/:x/:y shows it (an extension of the contract; docs/WORLD.md).
   router.get("/me/lands", requireUser(accounts), async (request, response) => {
     const page = parseInput(pageQuery, request.query);
-    response.set("Cache-Control", "private, no-store").json(await terrain.landsOwnedBy(currentUser(request).userId, page));
+    response.set("Cache-Control", PRIVATE_NO_STORE).json(await terrain.landsOwnedBy(currentUser(request).userId, page));
   });
 
   return router;
